@@ -1,0 +1,4 @@
+from keras_dec.backbones.autoencoder import build_autoencoder
+from keras_dec.backbones.pretraining import pretrain_autoencoder
+
+__all__ = ["build_autoencoder", "pretrain_autoencoder"]

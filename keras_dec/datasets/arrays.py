@@ -1,0 +1,96 @@
+"""The user's own features from `.npy`, `.npz` or `.csv` files."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+
+import numpy as np
+
+EXTENSIONS = (".npy", ".npz", ".csv")
+
+
+def load_array(
+    path: str | os.PathLike, key: str | None = None, labels_key: str = "y"
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Loads a feature matrix (and labels, if the file has them) from disk.
+
+    - `.npy`: one array of features; no labels.
+    - `.npz`: features under `key` (default: `"x"`, or the only array), labels
+      under `labels_key` if present.
+    - `.csv`: comma-separated numbers, one row per sample; a first line that
+      is not numeric is taken as a header.
+
+    Files are read with `allow_pickle=False`: nothing is ever unpickled.
+
+    Returns:
+        `(x, y)`: float32 features (not rescaled), int64 labels or None.
+
+    Example:
+
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> path = os.path.join(tempfile.mkdtemp(), "features.npy")
+    >>> np.save(path, np.eye(3))
+    >>> x, y = load_array(path)
+    >>> x.shape, x.dtype.name, y
+    ((3, 3), 'float32', None)
+    """
+    path = os.fspath(path)
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in EXTENSIONS:
+        raise ValueError(
+            f"`path` must end with one of {EXTENSIONS}. Received: path={path!r}"
+        )
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"Data file not found. Received: path={path!r}")
+    y = None
+    try:
+        if ext == ".npy":
+            x = np.load(path, allow_pickle=False)
+        elif ext == ".npz":
+            with np.load(path, allow_pickle=False) as archive:
+                names = list(archive.files)
+                if key is None:
+                    key = "x" if "x" in names else (names[0] if len(names) == 1 else None)
+                if key not in names:
+                    raise ValueError(
+                        f"{path!r} holds arrays {names}; pass `key` to choose the features. "
+                        f"Received: key={key!r}"
+                    )
+                x = archive[key]
+                if labels_key in names and labels_key != key:
+                    y = archive[labels_key]
+        else:
+            x = _read_csv(path)
+    except (OSError, zipfile.BadZipFile, EOFError) as e:
+        raise ValueError(f"{path!r} is not a valid {ext} file: {e}") from None
+    except ValueError as e:
+        if "Object arrays cannot be loaded" in str(e):
+            raise ValueError(
+                f"{path!r} holds Python objects (pickled data), which keras-dec never loads; "
+                "save plain numeric arrays instead."
+            ) from None
+        if str(e).startswith(repr(path)):
+            raise
+        raise ValueError(f"{path!r} is not a valid {ext} file: {e}") from None
+    if x.dtype.kind not in "biuf":
+        raise ValueError(
+            f"{path!r} must hold numeric features. Received: an array of dtype {x.dtype}"
+        )
+    x = x.astype("float32")
+    if y is not None:
+        y = np.asarray(y).astype("int64")
+    return x, y
+
+
+def _read_csv(path: str) -> np.ndarray:
+    with open(path, encoding="utf-8") as f:
+        first = f.readline()
+    try:
+        [float(v) for v in first.strip().split(",")]
+        skip = 0
+    except ValueError:
+        skip = 1
+    x = np.loadtxt(path, delimiter=",", skiprows=skip, dtype="float64", ndmin=2)
+    return x

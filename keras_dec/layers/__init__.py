@@ -1,0 +1,3 @@
+from keras_dec.layers.clustering_layer import ClusteringLayer
+
+__all__ = ["ClusteringLayer"]

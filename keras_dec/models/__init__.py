@@ -1,0 +1,3 @@
+from keras_dec.models.dec import DEC
+
+__all__ = ["DEC"]

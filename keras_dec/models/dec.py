@@ -1,0 +1,446 @@
+"""The Deep Embedded Clustering model: an encoder plus a `ClusteringLayer`."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_dec.callbacks.target_refresh import TargetRefresh
+from keras_dec.layers.clustering_layer import ClusteringLayer
+from keras_dec.target_distribution import kl_divergence, target_distribution
+from keras_dec.utils.validation import (
+    check_features,
+    check_fraction,
+    check_int,
+    check_positive_float,
+)
+
+
+def _inputs_only(dataset: tf.data.Dataset) -> tf.data.Dataset:
+    if isinstance(dataset.element_spec, tuple):
+        return dataset.map(lambda *e: e[0])
+    return dataset
+
+
+@keras.saving.register_keras_serializable(package="keras_dec")
+class DEC(keras.Model):
+    """Deep Embedded Clustering on top of any Keras encoder.
+
+    `DEC` joins a functional encoder `z = f(x)` to a `ClusteringLayer` and
+    trains both with `fit`: the custom `train_step` minimises KL(P || Q)
+    between the soft assignments Q and the paper's target P, which is
+    refreshed every `update_interval` training steps and held fixed in
+    between. Training stops when fewer than `tol` of the points changed
+    cluster between two refreshes.
+
+    P is never materialised as an N x K array. At each refresh the model
+    copies its weights into a frozen *target snapshot* (`target_encoder`,
+    `target_clustering`) and accumulates the K soft frequencies f_j in one
+    streaming pass over the data (the same pass counts label changes by
+    comparing the new weights with the previous snapshot, so it needs no
+    per-sample state either). Each training step recomputes p for its batch
+    from the snapshot. Memory does not grow with N, the data can be a
+    `tf.data` stream, and the snapshot is saved with the model, so a saved
+    model resumes training exactly.
+
+    Args:
+        encoder: `keras.Model` mapping inputs to embeddings `(batch, D)`,
+            e.g. from `build_autoencoder`, or a convolutional model.
+        n_clusters: int >= 2, the number of clusters K.
+        alpha: float > 0, Student's t degrees of freedom (paper: 1.0).
+        update_interval: int >= 1, training steps between target refreshes
+            (the reference Keras port: 140 for MNIST-sized data).
+        tol: float in [0, 1], stop when the fraction of points that changed
+            cluster between refreshes is below it (paper: 0.001).
+        refresh_batch_size: int >= 1, batch size of the refresh and predict
+            passes over NumPy data.
+        **kwargs: base `keras.Model` keyword arguments (`name`).
+
+    Call arguments:
+        inputs: a batch of the encoder's inputs.
+
+    Returns:
+        The soft assignments Q, float `(batch, n_clusters)`.
+
+    Example:
+
+    >>> import numpy as np, keras
+    >>> from keras_dec import DEC, build_autoencoder
+    >>> x = np.random.default_rng(0).random((64, 8)).astype("float32")
+    >>> _, encoder = build_autoencoder(8, dims=(16, 4))
+    >>> dec = DEC(encoder, n_clusters=3, update_interval=4)
+    >>> _ = dec.initialize_centers(x, seed=0)
+    >>> dec.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9))
+    >>> history = dec.fit(x, batch_size=16, epochs=2, verbose=0)
+    >>> dec.predict_clusters(x).shape
+    (64,)
+
+    Reference:
+        Xie, Girshick & Farhadi, "Unsupervised Deep Embedding for Clustering
+        Analysis", ICML 2016 (arXiv:1511.06335).
+    """
+
+    def __init__(
+        self,
+        encoder,
+        n_clusters,
+        alpha=1.0,
+        update_interval=140,
+        tol=1e-3,
+        refresh_batch_size=1024,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if not isinstance(encoder, keras.Model):
+            raise TypeError(
+                "`encoder` must be a keras.Model mapping inputs to embeddings. "
+                f"Received: encoder of type {type(encoder).__name__}"
+            )
+        try:
+            output_shape = encoder.output_shape
+        except (AttributeError, ValueError):
+            output_shape = None
+        if not isinstance(output_shape, tuple) or len(output_shape) != 2 or not output_shape[1]:
+            raise ValueError(
+                "`encoder` must be a built model (functional, or Sequential with an `Input`) "
+                "with a single output of shape (batch, embedding_dim). Received: encoder "
+                f"with output shape {output_shape}"
+            )
+        self.encoder = encoder
+        self.n_clusters = check_int("n_clusters", n_clusters, 2)
+        self.alpha = check_positive_float("alpha", alpha)
+        self.update_interval = check_int("update_interval", update_interval, 1)
+        self.tol = check_fraction("tol", tol)
+        self.refresh_batch_size = check_int("refresh_batch_size", refresh_batch_size, 1)
+
+        embedding_dim = output_shape[1]
+        self.clustering = ClusteringLayer(self.n_clusters, alpha=self.alpha, name="clustering")
+        self.clustering.build((None, embedding_dim))
+        # The frozen snapshot that defines the current target P.
+        self.target_encoder = keras.models.clone_model(encoder)
+        self.target_encoder.trainable = False
+        self.target_clustering = ClusteringLayer(
+            self.n_clusters, alpha=self.alpha, name="target_clustering"
+        )
+        self.target_clustering.build((None, embedding_dim))
+        self.target_clustering.trainable = False
+
+        def state(name, dtype, value):
+            return self.add_weight(
+                shape=(), dtype=dtype, initializer=keras.initializers.Constant(value),
+                trainable=False, name=name,
+            )
+
+        self.cluster_frequencies = self.add_weight(
+            shape=(self.n_clusters,), initializer="ones", trainable=False,
+            name="cluster_frequencies",
+        )
+        self.train_steps = state("train_steps", "int64", 0)
+        self.last_refresh_step = state("last_refresh_step", "int64", 0)
+        self.target_refreshes = state("target_refreshes", "int64", 0)
+        self.label_change = state("label_change", "float32", 1.0)
+        self.converged = state("converged", "bool", False)
+        self.centers_initialized = state("centers_initialized", "bool", False)
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.refresh_log_: list[dict] = []
+        self._refresh_fn = None
+        self.built = True
+
+    # -- Keras API ---------------------------------------------------------
+
+    def call(self, inputs, training=None):
+        return self.clustering(self.encoder(inputs, training=training))
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker]
+
+    def compile(self, optimizer=None, **kwargs):
+        """Like `keras.Model.compile`; the optimizer defaults to the paper's SGD(0.01, 0.9).
+
+        The loss is always DEC's KL(P || Q); a `loss` argument is refused.
+        """
+        if kwargs.get("loss") is not None:
+            raise ValueError(
+                "`DEC` trains with its own KL(P || Q) loss; do not pass `loss`. "
+                f"Received: loss={kwargs['loss']!r}"
+            )
+        if optimizer is None:
+            optimizer = keras.optimizers.SGD(learning_rate=0.01, momentum=0.9)
+        super().compile(optimizer=optimizer, **kwargs)
+
+    def compile_from_config(self, config):
+        # Restores the optimizer (and its state) when a saved model is loaded,
+        # so a loaded model can keep training.
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        self.optimizer.build(self.trainable_variables)
+
+    def _kl_loss(self, x, training):
+        q_target = self.target_clustering(self.target_encoder(x, training=False))
+        p = tf.stop_gradient(target_distribution(q_target, self.cluster_frequencies))
+        z = self.encoder(x, training=training)
+        log_q = tf.nn.log_softmax(self.clustering.logits(z), axis=-1)
+        return kl_divergence(p, log_q)
+
+    def train_step(self, data):
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        with tf.GradientTape() as tape:
+            per_sample = self._kl_loss(x, training=True)
+            # Gradients are summed over replicas: scale by the global batch.
+            global_batch = tf.cast(tf.shape(per_sample)[0] * replicas, per_sample.dtype)
+            loss = tf.reduce_sum(per_sample) / global_batch
+            if self.losses:
+                loss += tf.add_n(self.losses) / replicas
+        variables = self.trainable_variables
+        gradients = tape.gradient(loss, variables)
+        self.optimizer.apply_gradients(zip(gradients, variables))
+        self.train_steps.assign_add(1)
+        self.loss_tracker.update_state(per_sample)
+        return {"loss": self.loss_tracker.result(), "label_change": self.label_change}
+
+    def test_step(self, data):
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        self.loss_tracker.update_state(self._kl_loss(x, training=False))
+        return {"loss": self.loss_tracker.result()}
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, callbacks=None, target_data=None,
+            refresh_verbose=0, **kwargs):
+        """Trains with `model.fit` semantics; refreshes P and stops at `tol`.
+
+        Args:
+            x: float array, or a finite batched `tf.data.Dataset` of inputs
+                (or `(inputs, labels)`; labels are ignored).
+            y: must be None (DEC is unsupervised).
+            batch_size, epochs, callbacks, **kwargs: as in `keras.Model.fit`.
+            target_data: optional finite batched `tf.data.Dataset` used for
+                the refresh passes; defaults to `x` (for an infinite or
+                repeated training stream, pass one epoch of data here).
+            refresh_verbose: int, 1 prints a line at each target refresh.
+
+        Returns:
+            The `History`; `history.history` holds `loss` (KL) and
+            `label_change` per epoch, and `history.refreshes` one record per
+            target refresh (`step`, `label_change`, `loss`).
+        """
+        if y is not None:
+            raise ValueError(
+                "`DEC.fit` is unsupervised and takes no targets. Received: y of type "
+                f"{type(y).__name__}"
+            )
+        self._check_initialized()
+        if isinstance(x, tf.data.Dataset):
+            self._check_dataset(x, "x")
+            refresh_data = _inputs_only(x)
+        else:
+            x = self._check_array(x)
+            refresh_data = tf.data.Dataset.from_tensor_slices(x).batch(self.refresh_batch_size)
+        if target_data is not None:
+            if not isinstance(target_data, tf.data.Dataset):
+                raise TypeError(
+                    "`target_data` must be a batched tf.data.Dataset. Received: "
+                    f"target_data of type {type(target_data).__name__}"
+                )
+            self._check_dataset(target_data, "target_data")
+            refresh_data = _inputs_only(target_data)
+        if refresh_data.cardinality() == tf.data.INFINITE_CARDINALITY:
+            raise ValueError(
+                "The target refresh needs one finite pass over the data, but the dataset "
+                "repeats forever. Pass `target_data=` with one epoch of the data."
+            )
+        refresher = TargetRefresh(refresh_data, verbose=refresh_verbose)
+        callbacks = [refresher] + list(callbacks or [])
+        if self.steps_per_execution > 1:
+            raise ValueError(
+                "`DEC` refreshes its target between steps and needs "
+                f"`steps_per_execution=1`. Received: steps_per_execution={self.steps_per_execution}"
+            )
+        history = super().fit(x, batch_size=batch_size, epochs=epochs, callbacks=callbacks,
+                              **kwargs)
+        history.refreshes = refresher.records
+        self.refresh_log_.extend(refresher.records)
+        return history
+
+    def predict(self, x, batch_size=None, **kwargs):
+        """Soft assignments Q for `x`, as `keras.Model.predict`."""
+        self._check_initialized()
+        if not isinstance(x, tf.data.Dataset):
+            x = self._check_array(x, min_samples=1)
+        return super().predict(x, batch_size=batch_size or self.refresh_batch_size, **kwargs)
+
+    # -- DEC API -----------------------------------------------------------
+
+    def initialize_centers(self, x, n_init: int = 20, seed: int | None = None,
+                           batch_size: int | None = None) -> "DEC":
+        """Sets the centres by k-means (scikit-learn, `n_init` restarts) on the embeddings.
+
+        Also resets the target so that the next `fit` starts with a refresh.
+
+        Args:
+            x: float array or batched `tf.data.Dataset` of inputs.
+            n_init: int, k-means restarts (paper and reference port: 20).
+            seed: int or None, the k-means random state.
+            batch_size: int, batch size of the embedding pass.
+
+        Returns:
+            `self`; `self.initial_labels_` holds the k-means labels.
+        """
+        from sklearn.cluster import KMeans
+
+        n_init = check_int("n_init", n_init, 1)
+        embeddings = self.embed(x, batch_size=batch_size, _check=False)
+        if embeddings.shape[0] < self.n_clusters:
+            raise ValueError(
+                f"`x` must have at least n_clusters={self.n_clusters} samples. "
+                f"Received: x with {embeddings.shape[0]} samples"
+            )
+        if not np.all(np.isfinite(embeddings)):
+            raise ValueError(
+                "The encoder produced NaN or Inf embeddings for `x`; check the encoder "
+                "weights (did pretraining diverge?)."
+            )
+        distinct = np.unique(embeddings, axis=0).shape[0]
+        if distinct < self.n_clusters:
+            raise ValueError(
+                f"`x` has only {distinct} distinct embedding(s), fewer than "
+                f"n_clusters={self.n_clusters}. Received: x with {embeddings.shape[0]} samples"
+            )
+        kmeans = KMeans(self.n_clusters, n_init=n_init, random_state=seed)
+        self.initial_labels_ = kmeans.fit_predict(embeddings).astype("int32")
+        self.clustering.set_centers(kmeans.cluster_centers_)
+        self.centers_initialized.assign(True)
+        self.target_refreshes.assign(0)
+        self.converged.assign(False)
+        return self
+
+    def embed(self, x, batch_size: int | None = None, _check: bool = True) -> np.ndarray:
+        """The encoder's embeddings of `x`, as a NumPy array."""
+        if not isinstance(x, tf.data.Dataset):
+            x = self._check_array(x, min_samples=1)
+        else:
+            self._check_dataset(x, "x")
+            x = _inputs_only(x)
+        return np.asarray(
+            self.encoder.predict(x, batch_size=batch_size or self.refresh_batch_size, verbose=0)
+        )
+
+    def predict_clusters(self, x, batch_size: int | None = None) -> np.ndarray:
+        """Hard cluster ids (argmax of Q), int32 `(n_samples,)`."""
+        q = self.predict(x, batch_size=batch_size, verbose=0)
+        return np.argmax(q, axis=1).astype("int32")
+
+    def set_centers(self, centers) -> None:
+        """Sets the cluster centres, `(n_clusters, embedding_dim)`, and marks them ready."""
+        self.clustering.set_centers(centers)
+        self.centers_initialized.assign(True)
+        self.target_refreshes.assign(0)
+
+    @property
+    def cluster_centers_(self) -> np.ndarray:
+        """The current centres, `(n_clusters, embedding_dim)`."""
+        return np.asarray(self.clustering.centers)
+
+    @property
+    def n_iter_(self) -> int:
+        """Training steps taken so far."""
+        return int(self.train_steps.numpy())
+
+    @property
+    def converged_(self) -> bool:
+        """Whether the last `fit` stopped because the label change fell below `tol`."""
+        return bool(self.converged.numpy())
+
+    def refresh_target(self, data: tf.data.Dataset) -> float | None:
+        """Recomputes the target from the current weights in one pass over `data`.
+
+        Accumulates the soft frequencies f_j, counts the points whose cluster
+        differs from the previous snapshot's, then copies the current weights
+        into the snapshot. Returns the label-change fraction, or None at the
+        first refresh (nothing to compare with).
+        """
+        if self._refresh_fn is None:
+            self._refresh_fn = tf.function(self._refresh_batch, reduce_retracing=True)
+        first = int(self.target_refreshes.numpy()) == 0
+        frequencies = np.zeros(self.n_clusters, dtype="float64")
+        changed = 0
+        total = 0
+        for batch in data:
+            f, c, n = self._refresh_fn(batch, tf.constant(not first))
+            frequencies += f.numpy()
+            changed += int(c)
+            total += int(n)
+        if total == 0:
+            raise ValueError("The data for the target refresh is empty (0 samples).")
+        for target, source in zip(self.target_encoder.weights, self.encoder.weights):
+            target.assign(source)
+        self.target_clustering.centers.assign(self.clustering.centers)
+        self.cluster_frequencies.assign(frequencies.astype("float32"))
+        self.target_refreshes.assign_add(1)
+        self.last_refresh_step.assign(self.train_steps)
+        change = None if first else changed / total
+        self.label_change.assign(1.0 if change is None else change)
+        return change
+
+    def _refresh_batch(self, x, compare):
+        q = self.clustering(self.encoder(x, training=False))
+        labels = tf.argmax(q, axis=-1, output_type=tf.int32)
+        if compare:
+            old = self.target_clustering(self.target_encoder(x, training=False))
+            old_labels = tf.argmax(old, axis=-1, output_type=tf.int32)
+            changed = tf.reduce_sum(tf.cast(labels != old_labels, tf.int64))
+        else:
+            changed = tf.constant(0, tf.int64)
+        return (
+            tf.reduce_sum(tf.cast(q, tf.float64), axis=0),
+            changed,
+            tf.shape(x, out_type=tf.int64)[0],
+        )
+
+    # -- checks and config -------------------------------------------------
+
+    def _check_initialized(self):
+        if not bool(self.centers_initialized.numpy()):
+            raise ValueError(
+                "The cluster centres are not initialised. Call "
+                "`initialize_centers(x)` (k-means on the embeddings) or `set_centers(...)` "
+                "before `fit`/`predict`."
+            )
+
+    def _check_array(self, x, min_samples=None):
+        return check_features(
+            x,
+            "x",
+            n_features=tuple(self.encoder.input_shape[1:]),
+            min_samples=self.n_clusters if min_samples is None else min_samples,
+        )
+
+    def _check_dataset(self, dataset, name):
+        spec = dataset.element_spec
+        spec = spec[0] if isinstance(spec, tuple) else spec
+        expected = tuple(self.encoder.input_shape[1:])
+        if not isinstance(spec, tf.TensorSpec) or tuple(spec.shape[1:]) != expected:
+            raise ValueError(
+                f"`{name}` must yield batches of shape (batch, {', '.join(map(str, expected))}) "
+                f"to match the encoder's input. Received: element_spec={dataset.element_spec}"
+            )
+        if dataset.cardinality() == 0:
+            raise ValueError(f"`{name}` is an empty dataset (cardinality 0).")
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "n_clusters": self.n_clusters,
+            "alpha": self.alpha,
+            "update_interval": self.update_interval,
+            "tol": self.tol,
+            "refresh_batch_size": self.refresh_batch_size,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
+        return cls(**config)

@@ -1,0 +1,100 @@
+"""Argument and data checks shared by the public API.
+
+Every check raises `ValueError`/`TypeError` with a message that names the
+argument in backticks and echoes what was received.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def check_int(name: str, value, minimum: int) -> int:
+    """Returns `value` as an `int` if it is an integer >= `minimum`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"`{name}` must be an integer >= {minimum}. "
+            f"Received: {name}={value!r} (of type {type(value).__name__})"
+        )
+    if value < minimum:
+        raise ValueError(
+            f"`{name}` must be an integer >= {minimum}. Received: {name}={value!r}"
+        )
+    return int(value)
+
+
+def check_positive_float(name: str, value) -> float:
+    """Returns `value` as a `float` if it is a finite number > 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"`{name}` must be a number > 0. Received: {name}={value!r} "
+            f"(of type {type(value).__name__})"
+        )
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"`{name}` must be a finite number > 0. Received: {name}={value!r}")
+    return float(value)
+
+
+def check_fraction(name: str, value) -> float:
+    """Returns `value` as a `float` if it lies in [0, 1]."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"`{name}` must be a number in [0, 1]. Received: {name}={value!r} "
+            f"(of type {type(value).__name__})"
+        )
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"`{name}` must be a number in [0, 1]. Received: {name}={value!r}")
+    return float(value)
+
+
+def check_features(
+    x,
+    name: str = "x",
+    n_features: int | None = None,
+    min_samples: int = 1,
+) -> np.ndarray:
+    """Checks a 2-D (or image) feature array and returns it as float32.
+
+    Refuses non-numeric dtypes, empty arrays, NaN/Inf, a feature count other
+    than `n_features` (when given) and fewer than `min_samples` rows.
+    """
+    arr = np.asarray(x)
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_
+    ):
+        raise TypeError(
+            f"`{name}` must hold numbers. Received: {name} with dtype {arr.dtype}"
+        )
+    if arr.ndim < 2:
+        raise ValueError(
+            f"`{name}` must have shape (n_samples, n_features, ...), with at least "
+            f"2 dimensions. Received: {name} with shape {arr.shape}"
+        )
+    if arr.shape[0] == 0 or arr.size == 0:
+        raise ValueError(f"`{name}` is empty. Received: {name} with shape {arr.shape}")
+    arr = arr.astype("float32", copy=False)
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(
+            f"`{name}` contains {bad} NaN or Inf value(s); clean or impute them first. "
+            f"Received: {name} with shape {arr.shape}"
+        )
+    if n_features is not None and tuple(arr.shape[1:]) != _as_tuple(n_features):
+        raise ValueError(
+            f"`{name}` must have per-sample shape {_as_tuple(n_features)} to match "
+            f"the encoder's input. Received: {name} with shape {arr.shape}"
+        )
+    if arr.shape[0] < min_samples:
+        raise ValueError(
+            f"`{name}` must have at least {min_samples} samples (one per cluster). "
+            f"Received: {name} with {arr.shape[0]} samples"
+        )
+    return arr
+
+
+def _as_tuple(shape) -> tuple:
+    if isinstance(shape, numbers.Integral):
+        return (int(shape),)
+    return tuple(int(s) for s in shape)
