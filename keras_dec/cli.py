@@ -1,0 +1,173 @@
+"""The `keras-dec` command line: `keras-dec train | export | predict`."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+
+from keras_dec.recipe import RECIPES, Recipe
+
+DATASETS = ("digits", "fashion_mnist", "mnist")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
+
+
+def _dims(text: str) -> tuple[int, ...]:
+    try:
+        dims = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers like 500,500,2000,10, got {text!r}"
+        ) from None
+    if not dims or min(dims) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive widths, got {text!r}")
+    return dims
+
+
+def _add_train(sub) -> None:
+    d = Recipe()
+    p = sub.add_parser(
+        "train",
+        help="pretrain an autoencoder, initialise with k-means, train DEC, save the model",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Runs the whole DEC pipeline and writes DIR/model.keras, "
+        "DIR/metrics.json and DIR/history.csv. Recipe flags left unset take the "
+        "dataset's recipe (keras_dec.recipe.RECIPES; see the README).",
+    )
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--dataset", choices=DATASETS, default="digits",
+                        help="a built-in dataset (digits ships with scikit-learn)")
+    source.add_argument("--data", metavar="FILE",
+                        help="your own features: .npy, .npz (arrays 'x' and optional 'y') or .csv")
+    p.add_argument("--data-dir", metavar="DIR",
+                   help="folder with the IDX .gz files for fashion_mnist/mnist "
+                   "(default: $KERAS_DEC_FASHION_MNIST_DIR / $KERAS_DEC_MNIST_DIR, then "
+                   "/usr/share/datasets/<name>, then a keras.datasets download)")
+    p.add_argument("--n-clusters", type=_positive_int, default=10, help="number of clusters K")
+    p.add_argument("--output", default="runs/dec", metavar="DIR", help="output folder")
+    p.add_argument("--seed", type=int, default=None, help="random seed for a repeatable run")
+    p.add_argument("--max-samples", type=_positive_int, default=None,
+                   help="use only the first N samples (quick checks)")
+    p.add_argument("--baseline", action="store_true",
+                   help="also report k-means on the raw features")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    g = p.add_argument_group("recipe (default: the dataset's recipe)")
+    g.add_argument("--dims", type=_dims, default=None,
+                   help=f"encoder widths (recipe: {','.join(map(str, d.dims))})")
+    g.add_argument("--pretrain-method", choices=("end_to_end", "layerwise"), default=None,
+                   help=f"autoencoder pretraining (recipe: {d.pretrain_method})")
+    g.add_argument("--pretrain-epochs", type=int, default=None,
+                   help=f"pretraining epochs (recipe: {d.pretrain_epochs})")
+    g.add_argument("--pretrain-lr", type=float, default=None,
+                   help=f"pretraining SGD learning rate (recipe: {d.pretrain_learning_rate})")
+    g.add_argument("--batch-size", type=_positive_int, default=None,
+                   help=f"batch size (recipe: {d.batch_size})")
+    g.add_argument("--update-interval", type=_positive_int, default=None,
+                   help="DEC steps between target refreshes (recipe: 140; digits 30)")
+    g.add_argument("--tol", type=float, default=None,
+                   help=f"stop when fewer than this fraction of points change cluster (recipe: {d.tol})")
+    g.add_argument("--max-iter", type=_positive_int, default=None,
+                   help=f"maximum DEC steps (recipe: {d.max_iter})")
+    g.add_argument("--lr", type=float, default=None,
+                   help=f"DEC SGD learning rate (recipe: {d.learning_rate})")
+    g.add_argument("--alpha", type=float, default=None,
+                   help=f"Student's t degrees of freedom (recipe: {d.alpha})")
+    p.set_defaults(func=_train)
+
+
+def _load_data(args):
+    from keras_dec import datasets
+
+    if args.data:
+        return args.data, *datasets.load_array(args.data)
+    if args.dataset == "digits":
+        return "digits", *datasets.load_digits()
+    loader = datasets.load_fashion_mnist if args.dataset == "fashion_mnist" else datasets.load_mnist
+    return args.dataset, *loader(args.data_dir)
+
+
+def _train(args) -> int:
+    from keras_dec.pipeline import train_dec
+
+    name, x, y = _load_data(args)
+    if args.max_samples:
+        x = x[: args.max_samples]
+        y = None if y is None else y[: args.max_samples]
+    recipe = RECIPES.get(name, Recipe()).replace(
+        dims=args.dims,
+        pretrain_method=args.pretrain_method,
+        pretrain_epochs=args.pretrain_epochs,
+        pretrain_learning_rate=args.pretrain_lr,
+        batch_size=args.batch_size,
+        update_interval=args.update_interval,
+        tol=args.tol,
+        max_iter=args.max_iter,
+        learning_rate=args.lr,
+        alpha=args.alpha,
+    )
+    train_dec(x, args.n_clusters, recipe, y=y, output=args.output, seed=args.seed,
+              baseline_kmeans=args.baseline, verbose=0 if args.quiet else 1)
+    print(f"Saved {os.path.join(args.output, 'model.keras')} and "
+          f"{os.path.join(args.output, 'metrics.json')}")
+    return 0
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Hides TensorFlow's native start-up banner (absl logs, not Python's)."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    sys.stderr.flush()
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `keras-dec`."""
+    parser = argparse.ArgumentParser(
+        prog="keras-dec", description="Deep Embedded Clustering with Keras."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_train(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `keras-dec` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with _quiet_native_stderr():
+        import tensorflow  # noqa: F401
+    try:
+        return args.func(args)
+    except (ValueError, TypeError, FileNotFoundError, OSError) as e:
+        message = " ".join(str(e).split())
+        print(f"keras-dec: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("keras-dec: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""Atomic file writes: write to a temporary name beside the target, then rename."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, suffix: str = ""):
+    """Yields a temporary path beside `path`; renames it onto `path` on success.
+
+    On any exception the temporary file is removed and `path` is untouched, so
+    readers only ever see the old file or the complete new one.
+
+    Example:
+
+    >>> import os, tempfile
+    >>> target = os.path.join(tempfile.mkdtemp(), "out.txt")
+    >>> with atomic_path(target) as tmp:
+    ...     _ = open(tmp, "w").write("done")
+    >>> open(target).read()
+    'done'
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{os.path.basename(path)}.", suffix=f".tmp{suffix}", dir=folder
+    )
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+        raise
+
+
+def write_json(path: str | os.PathLike, obj) -> None:
+    """Writes `obj` as indented JSON, atomically."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(obj, f, indent=2, sort_keys=True)
+            f.write("\n")
+
+
+def save_model(model, path: str | os.PathLike) -> None:
+    """`model.save(path)` for a `.keras` file, atomically."""
+    with atomic_path(path, suffix=".keras") as tmp:
+        model.save(tmp)
