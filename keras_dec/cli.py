@@ -60,7 +60,7 @@ def _add_train(sub) -> None:
                    help="use only the first N samples (quick checks)")
     p.add_argument("--baseline", action="store_true",
                    help="also report k-means on the raw features")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--quiet", action="store_true", help="no progress bars (the summary still prints)")
     g = p.add_argument_group("recipe (default: the dataset's recipe)")
     g.add_argument("--dims", type=_dims, default=None,
                    help=f"encoder widths (recipe: {','.join(map(str, d.dims))})")
@@ -97,7 +97,7 @@ def _load_data(args):
 
 
 def _train(args) -> int:
-    from keras_dec.pipeline import train_dec
+    from keras_dec.pipeline import format_summary, train_dec
 
     name, x, y = _load_data(args)
     if args.max_samples:
@@ -115,8 +115,9 @@ def _train(args) -> int:
         learning_rate=args.lr,
         alpha=args.alpha,
     )
-    train_dec(x, args.n_clusters, recipe, y=y, output=args.output, seed=args.seed,
-              baseline_kmeans=args.baseline, verbose=0 if args.quiet else 1)
+    _, report = train_dec(x, args.n_clusters, recipe, y=y, output=args.output, seed=args.seed,
+                          baseline_kmeans=args.baseline, verbose=0 if args.quiet else 1)
+    print(format_summary(report))
     print(f"Saved {os.path.join(args.output, 'model.keras')} and "
           f"{os.path.join(args.output, 'metrics.json')}")
     return 0

@@ -51,7 +51,8 @@ def train_dec(
         seed: int or None; fixes every random choice (weights, shuffling,
             k-means) for a repeatable run.
         baseline_kmeans: bool, also report k-means on the raw features.
-        verbose: int, 0 silent, 1 progress bars and a summary.
+        verbose: int, 0 silent, 1 Keras progress bars (`format_summary`
+            turns the report into a few lines to print).
 
     Returns:
         `(dec, report)`; the report is what `metrics.json` holds.
@@ -135,9 +136,6 @@ def train_dec(
     )
     steps_per_epoch = math.ceil(len(x) / recipe.batch_size)
     callbacks = [_StopAtStep(recipe.max_iter)]
-    if output is not None:
-        os.makedirs(output, exist_ok=True)
-        callbacks.append(keras.callbacks.CSVLogger(os.path.join(output, "history.csv")))
     start = time.perf_counter()
     history = dec.fit(
         x,
@@ -158,10 +156,17 @@ def train_dec(
 
     if output is not None:
         atomic.save_model(dec, os.path.join(output, "model.keras"))
+        atomic.write_text(os.path.join(output, "history.csv"), _history_csv(history))
         atomic.write_json(os.path.join(output, "metrics.json"), report)
-    if verbose:
-        print(format_summary(report))
     return dec, report
+
+
+def _history_csv(history) -> str:
+    keys = sorted(history.history)
+    rows = [",".join(["epoch", *keys])]
+    for epoch in range(len(history.epoch)):
+        rows.append(",".join([str(epoch), *(repr(float(history.history[k][epoch])) for k in keys)]))
+    return "\n".join(rows) + "\n"
 
 
 def format_summary(report: dict) -> str:

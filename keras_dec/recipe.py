@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from keras_dec.utils.validation import check_fraction, check_int, check_positive_float
+
 
 @dataclasses.dataclass(frozen=True)
 class Recipe:
@@ -44,6 +46,23 @@ class Recipe:
     max_iter: int = 20000
     learning_rate: float = 0.01
     momentum: float = 0.9
+
+    def __post_init__(self):
+        for i, width in enumerate(self.dims):
+            check_int(f"dims[{i}]", width, 1)
+        if self.pretrain_method not in ("end_to_end", "layerwise"):
+            raise ValueError(
+                "`pretrain_method` must be 'end_to_end' or 'layerwise'. "
+                f"Received: pretrain_method={self.pretrain_method!r}"
+            )
+        for name in ("pretrain_epochs",):
+            check_int(name, getattr(self, name), 0)
+        for name in ("batch_size", "n_init", "update_interval", "max_iter"):
+            check_int(name, getattr(self, name), 1)
+        for name in ("pretrain_learning_rate", "alpha", "learning_rate"):
+            check_positive_float(name, getattr(self, name))
+        for name in ("pretrain_momentum", "tol", "momentum"):
+            check_fraction(name, getattr(self, name))
 
     def replace(self, **changes) -> Recipe:
         """A copy with some fields changed (None values are ignored)."""

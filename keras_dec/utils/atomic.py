@@ -40,6 +40,13 @@ def atomic_path(path: str | os.PathLike, suffix: str = ""):
         raise
 
 
+def write_text(path: str | os.PathLike, text: str) -> None:
+    """Writes `text` (UTF-8), atomically."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+
+
 def write_json(path: str | os.PathLike, obj) -> None:
     """Writes `obj` as indented JSON, atomically."""
     with atomic_path(path) as tmp:
