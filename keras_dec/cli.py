@@ -85,6 +85,117 @@ def _add_train(sub) -> None:
     p.set_defaults(func=_train)
 
 
+def _add_export(sub) -> None:
+    p = sub.add_parser(
+        "export",
+        help="export a trained model as a TF Serving SavedModel and TFLite files, with parity checks",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Writes BASE_PATH/NAME/VERSION/ (SavedModel) and "
+        "BASE_PATH/tflite/NAME-vVERSION-MODE.tflite, compares every format with the Keras "
+        "model on the training data, and publishes the version only if all checks pass.",
+    )
+    p.add_argument("--model", required=True, help="the trained .keras file")
+    p.add_argument("--base-path", default="export/models", help="TF Serving base path")
+    p.add_argument("--name", default="dec", help="model name (folder under the base path)")
+    p.add_argument("--version", type=_positive_int, default=None,
+                   help="version number (default: the next free one)")
+    p.add_argument("--tflite", default="none,int8",
+                   help="comma-separated TFLite quantizations among none,dynamic,float16,int8 "
+                   "('' for none)")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--dataset", choices=DATASETS, default=None,
+                        help="training data for calibration and parity "
+                        "(default: the one recorded in metrics.json beside the model)")
+    source.add_argument("--data", metavar="FILE", help="training data file (.npy/.npz/.csv)")
+    p.add_argument("--data-dir", metavar="DIR", help="IDX folder for fashion_mnist/mnist")
+    p.add_argument("--max-samples", type=_positive_int, default=None,
+                   help="use at most N samples for calibration and parity")
+    p.add_argument("--no-parity", action="store_true", help="skip the parity checks")
+    p.set_defaults(func=_export)
+
+
+def _add_predict(sub) -> None:
+    p = sub.add_parser(
+        "predict",
+        help="assign clusters with a .keras file, a SavedModel folder or a .tflite file",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--model", required=True,
+                   help="a .keras file, a SavedModel version folder, or a .tflite file")
+    p.add_argument("--input", required=True, help="features: .npy, .npz or .csv")
+    p.add_argument("--output", default=None,
+                   help="save cluster ids (.npy) here; soft assignments go to *_q.npy")
+    p.set_defaults(func=_predict)
+
+
+def _export(args) -> int:
+    import json
+
+    from keras_dec.export.predictors import KerasPredictor
+    from keras_dec.export.serving_bundle import export_for_serving
+    from keras_dec.utils.validation import check_features
+
+    modes = tuple(m for m in args.tflite.split(",") if m)
+    if not os.path.isfile(args.model):
+        raise FileNotFoundError(f"Model not found. Received: --model {args.model!r}")
+    metrics_path = os.path.join(os.path.dirname(args.model), "metrics.json")
+    metrics = {}
+    if os.path.isfile(metrics_path):
+        with open(metrics_path, encoding="utf-8") as f:
+            metrics = json.load(f)
+    if not args.data and not args.dataset:
+        source = metrics.get("data_source")
+        if source in DATASETS:
+            args.dataset = source
+        elif source:
+            args.data = source
+        else:
+            args.dataset = "digits"
+    model = KerasPredictor(args.model).model
+    _, x, _ = _load_data(args)
+    x = check_features(x, "x", n_features=tuple(model.encoder.input_shape[1:]))
+    if args.max_samples:
+        x = x[: args.max_samples]
+    metadata = {k: metrics[k] for k in ("dec", "autoencoder_kmeans", "data_source") if k in metrics}
+    result = export_for_serving(model, args.base_path, name=args.name, tflite=modes, x=x,
+                                version=args.version, metadata={"training": metadata},
+                                parity=not args.no_parity)
+    print(f"SavedModel (TF Serving): {result['saved_model']}  "
+          f"[{result['sizes']['saved_model'] / 1e6:.2f} MB]")
+    for mode, path in result["tflite"].items():
+        print(f"TFLite {mode:8s}: {path}  [{result['sizes'][f'tflite_{mode}'] / 1e6:.2f} MB]")
+    for fmt, r in (result["parity"] or {}).items():
+        print(f"parity {fmt:15s}: agreement {r['agreement']:.4f}, max |dq| "
+              f"{r['max_abs_diff']:.2e} -> {'ok' if r['passed'] else 'FAILED'}")
+    return 0
+
+
+def _predict(args) -> int:
+    import numpy as np
+
+    from keras_dec import datasets
+    from keras_dec.export.predictors import load_predictor
+    from keras_dec.utils.validation import check_features
+
+    predictor = load_predictor(args.model)
+    x, _ = datasets.load_array(args.input)
+    x = check_features(x, "input", n_features=predictor.input_shape)
+    ids, q = predictor.predict(x)
+    if args.output:
+        from keras_dec.utils import atomic
+
+        with atomic.atomic_path(args.output, suffix=".npy") as tmp:
+            np.save(tmp, ids)
+        root = args.output[:-4] if args.output.endswith(".npy") else args.output
+        with atomic.atomic_path(f"{root}_q.npy", suffix=".npy") as tmp:
+            np.save(tmp, q)
+        print(f"Saved {len(ids)} cluster ids to {args.output} and soft assignments to {root}_q.npy")
+    else:
+        for i in ids:
+            print(int(i))
+    return 0
+
+
 def _load_data(args):
     from keras_dec import datasets
 
@@ -116,7 +227,8 @@ def _train(args) -> int:
         alpha=args.alpha,
     )
     _, report = train_dec(x, args.n_clusters, recipe, y=y, output=args.output, seed=args.seed,
-                          baseline_kmeans=args.baseline, verbose=0 if args.quiet else 1)
+                          baseline_kmeans=args.baseline, verbose=0 if args.quiet else 1,
+                          data_source=os.path.abspath(name) if args.data else name)
     print(format_summary(report))
     print(f"Saved {os.path.join(args.output, 'model.keras')} and "
           f"{os.path.join(args.output, 'metrics.json')}")
@@ -150,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     _add_train(sub)
+    _add_export(sub)
+    _add_predict(sub)
     return parser
 
 
@@ -161,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         import tensorflow  # noqa: F401
     try:
         return args.func(args)
-    except (ValueError, TypeError, FileNotFoundError, OSError) as e:
+    except (ValueError, TypeError, FileNotFoundError, OSError, ImportError) as e:
         message = " ".join(str(e).split())
         print(f"keras-dec: error: {message}", file=sys.stderr)
         return 2

@@ -38,6 +38,7 @@ def train_dec(
     seed: int | None = None,
     baseline_kmeans: bool = False,
     verbose: int = 1,
+    data_source: str | None = None,
 ) -> tuple[DEC, dict]:
     """Runs pretraining, k-means initialisation and DEC; returns the model and a report.
 
@@ -51,6 +52,8 @@ def train_dec(
         seed: int or None; fixes every random choice (weights, shuffling,
             k-means) for a repeatable run.
         baseline_kmeans: bool, also report k-means on the raw features.
+        data_source: str or None, recorded in the report (the dataset name
+            or file), so `keras-dec export` can find the data again.
         verbose: int, 0 silent, 1 Keras progress bars (`format_summary`
             turns the report into a few lines to print).
 
@@ -86,6 +89,7 @@ def train_dec(
         "n_features": int(x.shape[1]),
         "n_clusters": n_clusters,
         "seed": seed,
+        "data_source": data_source,
         "recipe": {
             k: list(v) if isinstance(v, tuple) else v
             for k, v in vars(recipe).items()

@@ -1,0 +1,98 @@
+"""One `predict` over the three deployable formats: .keras, SavedModel, .tflite."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+
+class KerasPredictor:
+    """Cluster ids and soft assignments from a `.keras` DEC file."""
+
+    def __init__(self, path):
+        import keras
+
+        from keras_dec.models.dec import DEC
+
+        self.model = keras.saving.load_model(path)
+        if not isinstance(self.model, DEC):
+            raise ValueError(f"{path!r} holds a {type(self.model).__name__}, not a keras_dec.DEC.")
+        self.input_shape = tuple(self.model.encoder.input_shape[1:])
+
+    def predict(self, x, batch_size: int = 1024):
+        q = np.asarray(self.model.predict(x, batch_size=batch_size, verbose=0))
+        return q.argmax(1).astype("int32"), q
+
+
+class SavedModelPredictor:
+    """Runs the `predict` signature of an exported SavedModel (no keras_dec needed)."""
+
+    def __init__(self, path):
+        import tensorflow as tf
+
+        self.fn = tf.saved_model.load(path).signatures["predict"]
+        self.input_shape = tuple(self.fn.structured_input_signature[1]["features"].shape[1:])
+
+    def predict(self, x, batch_size: int = 1024):
+        import tensorflow as tf
+
+        ids, qs = [], []
+        for start in range(0, len(x), batch_size):
+            out = self.fn(features=tf.constant(x[start:start + batch_size]))
+            ids.append(out["cluster_id"].numpy())
+            qs.append(out["soft_assignments"].numpy())
+        return np.concatenate(ids), np.concatenate(qs)
+
+
+class TFLitePredictor:
+    """Runs the `predict` signature of a `.tflite` file with LiteRT."""
+
+    def __init__(self, path):
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise ImportError(
+                "Running .tflite files needs LiteRT: pip install 'keras-dec[litert]' "
+                "(or pip install ai-edge-litert)"
+            ) from None
+        self.interpreter = Interpreter(model_path=os.fspath(path))
+        self.runner = self.interpreter.get_signature_runner("predict")
+        self.input_shape = tuple(self.runner.get_input_details()["features"]["shape"][1:])
+
+    def predict(self, x, batch_size: int = 1024):
+        ids, qs = [], []
+        for start in range(0, len(x), batch_size):
+            out = self.runner(features=np.ascontiguousarray(x[start:start + batch_size]))
+            ids.append(out["cluster_id"])
+            qs.append(out["soft_assignments"])
+        return np.concatenate(ids).astype("int32"), np.concatenate(qs)
+
+
+def load_predictor(path: str | os.PathLike):
+    """A predictor for a `.keras` file, a SavedModel folder or a `.tflite` file.
+
+    Its `predict(x)` returns `(cluster_ids int32 [n], soft_assignments float32 [n, K])`.
+
+    Example:
+
+    >>> ids, q = load_predictor("export/models/dec/1").predict(x)  # doctest: +SKIP
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        if not os.path.isfile(os.path.join(path, "saved_model.pb")):
+            raise FileNotFoundError(
+                f"{path!r} is a folder without saved_model.pb (pass the version folder, "
+                "e.g. export/models/dec/1)."
+            )
+        return SavedModelPredictor(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"Model not found. Received: model={path!r}")
+    if path.endswith(".keras"):
+        return KerasPredictor(path)
+    if path.endswith(".tflite"):
+        return TFLitePredictor(path)
+    raise ValueError(
+        "`model` must be a .keras file, a SavedModel folder or a .tflite file. "
+        f"Received: model={path!r}"
+    )
