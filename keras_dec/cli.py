@@ -61,6 +61,13 @@ def _add_train(sub) -> None:
     p.add_argument("--baseline", action="store_true",
                    help="also report k-means on the raw features")
     p.add_argument("--quiet", action="store_true", help="no progress bars (the summary still prints)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from DIR/checkpoints (also what happens when you rerun "
+                   "the same command; a finished run is not redone)")
+    p.add_argument("--fresh", action="store_true",
+                   help="discard DIR/checkpoints and start over")
+    p.add_argument("--checkpoint-every", type=_positive_int, default=1,
+                   help="epochs between checkpoints (pretraining and DEC)")
     g = p.add_argument_group("recipe (default: the dataset's recipe)")
     g.add_argument("--dims", type=_dims, default=None,
                    help=f"encoder widths (recipe: {','.join(map(str, d.dims))})")
@@ -210,6 +217,8 @@ def _load_data(args):
 def _train(args) -> int:
     from keras_dec.pipeline import format_summary, train_dec
 
+    if args.resume and args.fresh:
+        raise ValueError("`--resume` and `--fresh` contradict each other; pass one.")
     name, x, y = _load_data(args)
     if args.max_samples:
         x = x[: args.max_samples]
@@ -228,7 +237,8 @@ def _train(args) -> int:
     )
     _, report = train_dec(x, args.n_clusters, recipe, y=y, output=args.output, seed=args.seed,
                           baseline_kmeans=args.baseline, verbose=0 if args.quiet else 1,
-                          data_source=os.path.abspath(name) if args.data else name)
+                          data_source=os.path.abspath(name) if args.data else name,
+                          checkpoint_every=args.checkpoint_every, fresh=args.fresh)
     print(format_summary(report))
     print(f"Saved {os.path.join(args.output, 'model.keras')} and "
           f"{os.path.join(args.output, 'metrics.json')}")

@@ -1,13 +1,15 @@
-"""The end-to-end DEC pipeline behind `keras-dec train`."""
+"""The end-to-end DEC pipeline behind `keras-dec train`, resumable after a kill."""
 
 from __future__ import annotations
 
-import math
+import json
 import os
+import shutil
 import time
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from keras_dec.backbones.autoencoder import build_autoencoder
 from keras_dec.backbones.pretraining import pretrain_autoencoder
@@ -18,15 +20,91 @@ from keras_dec.utils import atomic
 from keras_dec.utils.validation import check_features, check_int
 from keras_dec.version import __version__
 
+CHECKPOINTS = "checkpoints"
 
-class _StopAtStep(keras.callbacks.Callback):
-    def __init__(self, max_steps):
+
+class NonFiniteLossError(FloatingPointError):
+    """The training loss became NaN or Inf."""
+
+
+class _StopOnNonFinite(keras.callbacks.Callback):
+    def __init__(self, stage):
         super().__init__()
-        self.max_steps = max_steps
+        self.stage = stage
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.model.n_iter_ >= self.max_steps:
-            self.model.stop_training = True
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(float(loss)):
+            step = int(self.model.optimizer.iterations.numpy())
+            raise NonFiniteLossError(
+                f"The {self.stage} loss became {float(loss)} at step {step}. Training stopped; "
+                "the last checkpoint (if any) is intact. Lower the learning rate or check "
+                "the data scaling."
+            )
+
+
+def _epoch_order(n: int, seed: int | None, stage: str, epoch: int) -> np.ndarray:
+    """The sample order of one epoch, a function of (seed, stage, epoch) only.
+
+    Shuffling this way (instead of Keras' stateful shuffle) makes a run that
+    was killed and resumed at an epoch boundary see exactly the batches an
+    uninterrupted run sees.
+    """
+    if seed is None:
+        return np.random.default_rng().permutation(n)
+    key = [seed, 0 if stage == "pretrain" else 1, epoch]
+    return np.random.default_rng(key).permutation(n)
+
+
+class _Checkpoints:
+    """Atomic checkpoint files in `<output>/checkpoints/` plus a small state JSON."""
+
+    def __init__(self, output, identity):
+        self.folder = None if output is None else os.path.join(os.fspath(output), CHECKPOINTS)
+        self.identity = identity
+        self.state = {"stage": "start", "epoch": 0, "identity": identity, "report": {}}
+
+    def path(self, name):
+        return os.path.join(self.folder, name)
+
+    def load(self, fresh):
+        if self.folder is None:
+            return
+        state_path = self.path("state.json")
+        if fresh and os.path.isdir(self.folder):
+            shutil.rmtree(self.folder)
+        if not os.path.isfile(state_path):
+            return
+        try:
+            with open(state_path, encoding="utf-8") as f:
+                state = json.load(f)
+        except (OSError, json.JSONDecodeError) as e:
+            raise ValueError(f"Checkpoint state {state_path!r} is unreadable ({e}); "
+                             "rerun with --fresh to start over.") from None
+        if state.get("identity") != self.identity:
+            raise ValueError(
+                f"{self.folder!r} holds checkpoints of a different run (other data, seed or "
+                "recipe). Use another --output folder, or --fresh to discard them."
+            )
+        self.state = state
+
+    def save(self, stage, epoch, model=None, model_name=None):
+        if self.folder is None:
+            return
+        os.makedirs(self.folder, exist_ok=True)
+        if model is not None:
+            atomic.save_model(model, self.path(model_name))
+        self.state.update(stage=stage, epoch=epoch)
+        atomic.write_json(self.path("state.json"), self.state)
+
+
+def _load_checkpoint(path):
+    try:
+        return keras.saving.load_model(path)
+    except Exception as e:  # noqa: BLE001 - any failure means the file is unusable
+        raise ValueError(
+            f"Checkpoint {path!r} cannot be loaded ({type(e).__name__}); rerun with --fresh."
+        ) from None
 
 
 def train_dec(
@@ -39,23 +117,39 @@ def train_dec(
     baseline_kmeans: bool = False,
     verbose: int = 1,
     data_source: str | None = None,
+    pretrain_callbacks=None,
+    dec_callbacks=None,
+    checkpoint_every: int = 1,
+    fresh: bool = False,
 ) -> tuple[DEC, dict]:
     """Runs pretraining, k-means initialisation and DEC; returns the model and a report.
 
+    With `output`, the run checkpoints itself to `<output>/checkpoints/`
+    (every `checkpoint_every` epochs of pretraining and of DEC, and after
+    k-means), each file written atomically, and calling `train_dec` again
+    with the same arguments continues from the last checkpoint; a finished
+    run is not redone. With `seed`, every random choice (weights, per-epoch
+    sample order, k-means) is fixed and TensorFlow's op determinism is on,
+    so two runs, or a killed-and-resumed run and an uninterrupted one, end
+    with the same cluster assignments.
+
     Args:
-        x: float array `(n_samples, n_features)`.
+        x: float array `(n_samples, n_features, ...)`; flattened.
         n_clusters: int >= 2.
         recipe: `Recipe`; defaults to `Recipe()`.
         y: optional int labels, only for the ACC/NMI/ARI report.
-        output: optional folder; receives `model.keras`, `metrics.json` and
-            `history.csv`, each written atomically.
-        seed: int or None; fixes every random choice (weights, shuffling,
-            k-means) for a repeatable run.
+        output: optional folder; receives `model.keras`, `metrics.json`,
+            `history.csv` and `checkpoints/`.
+        seed: int or None, for a repeatable run.
         baseline_kmeans: bool, also report k-means on the raw features.
-        data_source: str or None, recorded in the report (the dataset name
-            or file), so `keras-dec export` can find the data again.
         verbose: int, 0 silent, 1 Keras progress bars (`format_summary`
             turns the report into a few lines to print).
+        data_source: str or None, recorded in the report (the dataset name
+            or file), so `keras-dec export` can find the data again.
+        pretrain_callbacks: Keras callbacks for the pretraining epochs.
+        dec_callbacks: Keras callbacks for the DEC epochs.
+        checkpoint_every: int >= 1, epochs between checkpoints.
+        fresh: bool, discard existing checkpoints in `output` first.
 
     Returns:
         `(dec, report)`; the report is what `metrics.json` holds.
@@ -71,6 +165,7 @@ def train_dec(
     """
     recipe = recipe or Recipe()
     n_clusters = check_int("n_clusters", n_clusters, 2)
+    checkpoint_every = check_int("checkpoint_every", checkpoint_every, 1)
     x = check_features(x, "x", min_samples=n_clusters)
     x = x.reshape(len(x), -1)
     if y is not None:
@@ -80,96 +175,144 @@ def train_dec(
                 f"`y` must have one label per sample, shape ({len(x)},). "
                 f"Received: y with shape {y.shape}"
             )
+    if len(np.unique(x, axis=0)) < n_clusters:
+        raise ValueError(
+            f"`x` has fewer distinct rows than n_clusters={n_clusters}; DEC cannot find "
+            f"that many clusters. Received: x with {len(np.unique(x, axis=0))} distinct rows"
+        )
+    recipe_dict = {k: list(v) if isinstance(v, tuple) else v for k, v in vars(recipe).items()}
+    identity = {
+        "n_samples": int(len(x)), "n_features": int(x.shape[1]), "n_clusters": n_clusters,
+        "seed": seed, "recipe": recipe_dict,
+        "data_checksum": float(np.float64(x.sum(dtype="float64"))),
+    }
+    ckpt = _Checkpoints(output, identity)
+    ckpt.load(fresh)
+    if ckpt.state["stage"] == "done" and output is not None:
+        model_path = os.path.join(output, "model.keras")
+        with open(os.path.join(output, "metrics.json"), encoding="utf-8") as f:
+            report = json.load(f)
+        report["resumed"] = "already finished"
+        return _load_checkpoint(model_path), report
     if seed is not None:
         keras.utils.set_random_seed(seed)
+        tf.config.experimental.enable_op_determinism()
     keras_verbose = "auto" if verbose else 0
-    report: dict = {
+    report = ckpt.state["report"] or {
         "package_version": __version__,
         "n_samples": int(len(x)),
         "n_features": int(x.shape[1]),
         "n_clusters": n_clusters,
         "seed": seed,
         "data_source": data_source,
-        "recipe": {
-            k: list(v) if isinstance(v, tuple) else v
-            for k, v in vars(recipe).items()
-        },
+        "recipe": recipe_dict,
         "seconds": {},
     }
+    ckpt.state["report"] = report
+    seconds = report["seconds"]
 
-    if baseline_kmeans:
+    def add_time(stage, start):
+        seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - start
+
+    if baseline_kmeans and "kmeans_raw" not in seconds:
         from sklearn.cluster import KMeans
 
         start = time.perf_counter()
         labels = KMeans(n_clusters, n_init=recipe.n_init, random_state=seed).fit_predict(x)
-        report["seconds"]["kmeans_raw"] = time.perf_counter() - start
+        add_time("kmeans_raw", start)
         if y is not None:
             report["kmeans_raw"] = evaluate_clustering(y, labels)
 
-    autoencoder, encoder = build_autoencoder(x.shape[1], dims=recipe.dims, seed=seed)
-    start = time.perf_counter()
-    pretrain_autoencoder(
-        autoencoder,
-        x,
-        method=recipe.pretrain_method,
-        epochs=recipe.pretrain_epochs,
-        batch_size=recipe.batch_size,
-        optimizer=keras.optimizers.SGD(
-            learning_rate=recipe.pretrain_learning_rate, momentum=recipe.pretrain_momentum
-        ),
-        verbose=keras_verbose,
-        seed=seed,
-    )
-    report["seconds"]["pretrain"] = time.perf_counter() - start
+    # -- 1. pretraining, one epoch per fit call so it can stop and resume anywhere.
+    stage, epoch = ckpt.state["stage"], ckpt.state["epoch"]
+    if stage in ("start", "pretrain"):
+        if stage == "pretrain":
+            autoencoder = _load_checkpoint(ckpt.path("autoencoder.keras"))
+        else:
+            autoencoder, _ = build_autoencoder(x.shape[1], dims=recipe.dims, seed=seed)
+            epoch = 0
+            if recipe.pretrain_method == "layerwise":
+                start = time.perf_counter()
+                pretrain_autoencoder(autoencoder, x, method="layerwise", epochs=0,
+                                     layerwise_epochs=recipe.pretrain_epochs,
+                                     batch_size=recipe.batch_size, verbose=keras_verbose,
+                                     seed=seed)
+                add_time("pretrain", start)
+            autoencoder.compile(
+                optimizer=keras.optimizers.SGD(learning_rate=recipe.pretrain_learning_rate,
+                                               momentum=recipe.pretrain_momentum),
+                loss="mse",
+            )
+        callbacks = [_StopOnNonFinite("pretraining"), *(pretrain_callbacks or [])]
+        while epoch < recipe.pretrain_epochs:
+            start = time.perf_counter()
+            order = _epoch_order(len(x), seed, "pretrain", epoch)
+            autoencoder.fit(x[order], x[order], batch_size=recipe.batch_size, shuffle=False,
+                            initial_epoch=epoch, epochs=epoch + 1, callbacks=callbacks,
+                            verbose=keras_verbose)
+            epoch += 1
+            add_time("pretrain", start)
+            if epoch % checkpoint_every == 0 or epoch == recipe.pretrain_epochs:
+                ckpt.save("pretrain", epoch, autoencoder, "autoencoder.keras")
+        encoder = keras.Model(autoencoder.input, autoencoder.get_layer(
+            f"encoder_{len(recipe.dims) - 1}").output, name="encoder")
 
-    dec = DEC(
-        encoder,
-        n_clusters=n_clusters,
-        alpha=recipe.alpha,
-        update_interval=recipe.update_interval,
-        tol=recipe.tol,
-    )
-    start = time.perf_counter()
-    dec.initialize_centers(x, n_init=recipe.n_init, seed=seed)
-    report["seconds"]["kmeans_init"] = time.perf_counter() - start
-    if y is not None:
-        report["autoencoder_kmeans"] = evaluate_clustering(y, dec.initial_labels_)
+        # -- 2. k-means on the embeddings.
+        dec = DEC(encoder, n_clusters=n_clusters, alpha=recipe.alpha,
+                  update_interval=recipe.update_interval, tol=recipe.tol)
+        start = time.perf_counter()
+        dec.initialize_centers(x, n_init=recipe.n_init, seed=seed)
+        add_time("kmeans_init", start)
+        if y is not None:
+            report["autoencoder_kmeans"] = evaluate_clustering(y, dec.initial_labels_)
+        dec.compile(optimizer=keras.optimizers.SGD(learning_rate=recipe.learning_rate,
+                                                   momentum=recipe.momentum))
+        epoch = 0
+        ckpt.save("dec", 0, dec, "dec.keras")
+    else:
+        dec = _load_checkpoint(ckpt.path("dec.keras"))
 
-    dec.compile(
-        optimizer=keras.optimizers.SGD(learning_rate=recipe.learning_rate, momentum=recipe.momentum)
-    )
-    steps_per_epoch = math.ceil(len(x) / recipe.batch_size)
-    callbacks = [_StopAtStep(recipe.max_iter)]
-    start = time.perf_counter()
-    history = dec.fit(
-        x,
-        batch_size=recipe.batch_size,
-        epochs=math.ceil(recipe.max_iter / steps_per_epoch),
-        callbacks=callbacks,
-        verbose=keras_verbose,
-        refresh_verbose=0,
-    )
-    report["seconds"]["dec"] = time.perf_counter() - start
+    # -- 3. DEC, one epoch per fit call; stops at tol or max_iter.
+    callbacks = [_StopOnNonFinite("DEC"), *(dec_callbacks or [])]
+    history = report.setdefault("history", {"loss": [], "label_change": []})
+    refreshes = report.setdefault("refreshes", [])
+    while dec.n_iter_ < recipe.max_iter and not dec.converged_:
+        start = time.perf_counter()
+        order = _epoch_order(len(x), seed, "dec", epoch)
+        steps_left = recipe.max_iter - dec.n_iter_
+        batches = -(-len(x) // recipe.batch_size)
+        h = dec.fit(x[order], batch_size=recipe.batch_size, shuffle=False, initial_epoch=epoch,
+                    epochs=epoch + 1, callbacks=callbacks, verbose=keras_verbose,
+                    steps_per_epoch=min(batches, steps_left))
+        epoch += 1
+        add_time("dec", start)
+        for key in history:
+            history[key].extend(float(v) for v in h.history[key])
+        refreshes.extend(h.refreshes)
+        if epoch % checkpoint_every == 0 or dec.converged_ or dec.n_iter_ >= recipe.max_iter:
+            ckpt.save("dec", epoch, dec, "dec.keras")
+
     report["dec_iterations"] = dec.n_iter_
     report["converged"] = dec.converged_
-    report["target_refreshes"] = len(history.refreshes)
-    report["final_label_change"] = history.refreshes[-1]["label_change"]
+    report["target_refreshes"] = int(dec.target_refreshes.numpy())
+    report["final_label_change"] = float(dec.label_change.numpy())
     if y is not None:
         report["dec"] = evaluate_clustering(y, dec.predict_clusters(x))
-    report["seconds"]["total"] = sum(report["seconds"].values())
+    seconds["total"] = sum(v for k, v in seconds.items() if k != "total")
 
     if output is not None:
         atomic.save_model(dec, os.path.join(output, "model.keras"))
         atomic.write_text(os.path.join(output, "history.csv"), _history_csv(history))
         atomic.write_json(os.path.join(output, "metrics.json"), report)
+        ckpt.save("done", epoch)
     return dec, report
 
 
-def _history_csv(history) -> str:
-    keys = sorted(history.history)
+def _history_csv(history: dict) -> str:
+    keys = sorted(history)
     rows = [",".join(["epoch", *keys])]
-    for epoch in range(len(history.epoch)):
-        rows.append(",".join([str(epoch), *(repr(float(history.history[k][epoch])) for k in keys)]))
+    for epoch in range(len(history[keys[0]]) if keys else 0):
+        rows.append(",".join([str(epoch), *(repr(float(history[k][epoch])) for k in keys)]))
     return "\n".join(rows) + "\n"
 
 
@@ -187,4 +330,6 @@ def format_summary(report: dict) -> str:
             lines.append(f"  {name:14s} ACC {m['acc']:.4f}  NMI {m['nmi']:.4f}  ARI {m['ari']:.4f}")
     times = ", ".join(f"{k} {v:.1f}s" for k, v in report["seconds"].items())
     lines.append(f"  time: {times}")
+    if report.get("resumed"):
+        lines.append(f"  ({report['resumed']})")
     return "\n".join(lines)

@@ -1,0 +1,218 @@
+"""Quality and time-to-quality of the default recipe (Fashion-MNIST or digits).
+
+    python -m benchmarks.fashion_mnist --seeds 0 1 2 --out benchmarks/results
+    python -m benchmarks.fashion_mnist --dataset digits --seeds 0 1 2   # quick check
+
+For each seed: k-means on raw pixels, autoencoder pretraining, autoencoder +
+k-means, DEC, with ACC/NMI/ARI, the wall time of each stage, DEC iterations
+and whether tol was reached, pretraining throughput and achieved GFLOP/s next
+to the machine's float32 matmul rate (measured first, in the same run), the
+share of the DEC stage spent outside training steps, and peak RSS. Each seed
+is written to `<out>/<dataset>/seed_<n>.json` as soon as it finishes and is
+skipped when the file exists, so a long run can be continued; the summary
+goes to `<out>/<dataset>/summary.json` and `summary.md`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import time
+
+import numpy as np
+
+
+def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
+    """The machine's float32 matmul rate with TensorFlow (GFLOP/s)."""
+    import tensorflow as tf
+
+    a = tf.random.uniform((n, n))
+    b = tf.random.uniform((n, n))
+    fn = tf.function(lambda a, b: tf.matmul(a, b))
+    fn(a, b).numpy()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        out = fn(a, b)
+    out.numpy()
+    return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
+
+
+def dense_macs(input_dim: int, dims) -> int:
+    """Multiply-adds per sample of the symmetric autoencoder's Dense layers."""
+    widths = [input_dim, *dims]
+    encoder = sum(a * b for a, b in zip(widths[:-1], widths[1:]))
+    return 2 * encoder  # the decoder mirrors the encoder
+
+
+def run_seed(x, y, seed, recipe, dataset) -> dict:
+    import keras
+
+    from keras_dec.pipeline import train_dec
+
+    # The pipeline calls fit once per epoch: state lives in __init__.
+    class EpochTimer(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.epoch_seconds = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._t = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.epoch_seconds.append(time.perf_counter() - self._t)
+
+    class StepTimer(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.step_seconds = 0.0
+
+        def on_train_batch_begin(self, batch, logs=None):
+            self._t = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.step_seconds += time.perf_counter() - self._t
+
+    epochs, steps = EpochTimer(), StepTimer()
+    _, report = train_dec(x, 10, recipe, y=y, seed=seed, baseline_kmeans=True, verbose=0,
+                          data_source=dataset, pretrain_callbacks=[epochs],
+                          dec_callbacks=[steps])
+    # The first epoch includes tracing/compilation; throughput uses the rest.
+    steady = epochs.epoch_seconds[1:] or epochs.epoch_seconds
+    samples_per_s = len(x) / float(np.median(steady))
+    macs = dense_macs(x.shape[1], recipe.dims)
+    report["pretrain_samples_per_s"] = samples_per_s
+    report["pretrain_gflops"] = samples_per_s * macs * 2 * 3 / 1e9  # fwd + bwd = 3x fwd
+    dec_seconds = report["seconds"]["dec"]
+    report["dec_seconds_in_train_steps"] = steps.step_seconds
+    report["dec_fraction_outside_steps"] = 1.0 - steps.step_seconds / dec_seconds
+    report["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return report
+
+
+def summarize(results: list[dict], machine: dict) -> tuple[dict, str]:
+    def stat(values):
+        values = np.asarray(values, dtype="float64")
+        return {"mean": float(values.mean()), "std": float(values.std())}
+
+    summary = {"machine": machine, "n_seeds": len(results), "seeds": [r["seed"] for r in results]}
+    for method in ("kmeans_raw", "autoencoder_kmeans", "dec"):
+        summary[method] = {m: stat([r[method][m] for r in results]) for m in ("acc", "nmi", "ari")}
+    for key in ("pretrain", "kmeans_raw", "kmeans_init", "dec", "total"):
+        summary[f"seconds_{key}"] = stat([r["seconds"][key] for r in results])
+    for key in ("pretrain_samples_per_s", "pretrain_gflops", "dec_fraction_outside_steps",
+                "dec_iterations", "peak_rss_mb"):
+        summary[key] = stat([r[key] for r in results])
+    summary["converged"] = [r["converged"] for r in results]
+    summary["dec_above_ae_kmeans_every_seed"] = all(
+        r["dec"]["acc"] > r["autoencoder_kmeans"]["acc"] for r in results
+    )
+    summary["pretrain_fraction_of_matmul_peak"] = (
+        summary["pretrain_gflops"]["mean"] / machine["matmul_gflops"]
+    )
+
+    def cell(method, m):
+        s = summary[method][m]
+        return f"{s['mean']:.3f} ± {s['std']:.3f}"
+
+    lines = [
+        f"| method | ACC | NMI | ARI |",
+        "|---|---|---|---|",
+    ]
+    for method, name in (("kmeans_raw", "k-means on raw features"),
+                         ("autoencoder_kmeans", "autoencoder + k-means"), ("dec", "DEC")):
+        lines.append(f"| {name} | {cell(method, 'acc')} | {cell(method, 'nmi')} | {cell(method, 'ari')} |")
+    lines += [
+        "",
+        "| seed | k-means ACC | AE+k-means ACC | DEC ACC | DEC NMI | DEC iters | tol reached | "
+        "pretrain s | DEC s | total s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['seed']} | {r['kmeans_raw']['acc']:.3f} | {r['autoencoder_kmeans']['acc']:.3f} | "
+            f"{r['dec']['acc']:.3f} | {r['dec']['nmi']:.3f} | {r['dec_iterations']} | "
+            f"{r['converged']} | {r['seconds']['pretrain']:.0f} | {r['seconds']['dec']:.0f} | "
+            f"{r['seconds']['total'] - r['seconds']['kmeans_raw']:.0f} |"
+        )
+    lines += [
+        "",
+        f"- pipeline time per seed (pretrain + k-means init + DEC): "
+        f"{np.mean([r['seconds']['total'] - r['seconds']['kmeans_raw'] for r in results]):.0f} s",
+        f"- pretraining: {summary['pretrain_samples_per_s']['mean']:.0f} samples/s, "
+        f"{summary['pretrain_gflops']['mean']:.1f} GFLOP/s = "
+        f"{100 * summary['pretrain_fraction_of_matmul_peak']:.0f}% of the measured float32 "
+        f"matmul rate ({machine['matmul_gflops']:.1f} GFLOP/s)",
+        f"- DEC stage time outside training steps: "
+        f"{100 * summary['dec_fraction_outside_steps']['mean']:.0f}%",
+        f"- peak RSS: {summary['peak_rss_mb']['mean']:.0f} MB",
+        f"- recipe: {results[0]['recipe']}",
+        f"- machine: {machine['cpus']} CPUs, {machine['platform']}, TensorFlow {machine['tensorflow']}, "
+        f"date {machine['date']}",
+    ]
+    return summary, "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", choices=("fashion_mnist", "digits", "mnist"),
+                        default="fashion_mnist")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--out", default="benchmarks/results")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--pretrain-epochs", type=int, default=None,
+                        help="override the recipe (for quick checks only)")
+    parser.add_argument("--max-iter", type=int, default=None)
+    args = parser.parse_args(argv)
+
+    import tensorflow as tf
+
+    from keras_dec import datasets
+    from keras_dec.recipe import RECIPES
+    from keras_dec.utils import atomic
+
+    if args.dataset == "digits":
+        x, y = datasets.load_digits()
+    elif args.dataset == "fashion_mnist":
+        x, y = datasets.load_fashion_mnist(args.data_dir)
+    else:
+        x, y = datasets.load_mnist(args.data_dir)
+    recipe = RECIPES[args.dataset].replace(pretrain_epochs=args.pretrain_epochs,
+                                           max_iter=args.max_iter)
+    folder = os.path.join(args.out, args.dataset)
+    os.makedirs(folder, exist_ok=True)
+    machine = {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "tensorflow": tf.__version__,
+        "date": time.strftime("%Y-%m-%d"),
+        "matmul_gflops": matmul_gflops(),
+    }
+    print(f"float32 matmul rate: {machine['matmul_gflops']:.1f} GFLOP/s", flush=True)
+    results = []
+    for seed in args.seeds:
+        path = os.path.join(folder, f"seed_{seed}.json")
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                results.append(json.load(f))
+            print(f"seed {seed}: already done ({path}), skipped", flush=True)
+            continue
+        report = run_seed(x, y, seed, recipe, args.dataset)
+        report["machine"] = machine
+        atomic.write_json(path, report)
+        results.append(report)
+        print(f"seed {seed}: DEC ACC {report['dec']['acc']:.4f} NMI {report['dec']['nmi']:.4f} "
+              f"(AE+k-means {report['autoencoder_kmeans']['acc']:.4f}, k-means "
+              f"{report['kmeans_raw']['acc']:.4f}); {report['seconds']['total']:.0f} s", flush=True)
+    summary, table = summarize(results, machine)
+    atomic.write_json(os.path.join(folder, "summary.json"), summary)
+    atomic.write_text(os.path.join(folder, "summary.md"), table)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
