@@ -1,37 +1,32 @@
-"""keras-dec: Deep Embedded Clustering (Xie et al., 2016) for Keras 3 / TensorFlow.
+"""keras-dec: Deep Embedded Clustering (Xie et al., 2016) for Keras 3 / TensorFlow."""
 
-Public names are imported on first use (PEP 562), so `import keras_dec` and
-the `keras-dec` command start without loading TensorFlow until needed.
-"""
+from keras_dec.utils.tf_import import import_tensorflow_quietly
 
-import importlib
+import_tensorflow_quietly()
 
-from keras_dec.version import __version__
+from keras_dec.backbones.autoencoder import build_autoencoder  # noqa: E402
+from keras_dec.backbones.pretraining import pretrain_autoencoder  # noqa: E402
+from keras_dec.callbacks.target_refresh import TargetRefresh  # noqa: E402
+from keras_dec.layers.clustering_layer import ClusteringLayer  # noqa: E402
+from keras_dec.metrics import cluster_accuracy, evaluate_clustering  # noqa: E402
+from keras_dec.models.dec import DEC  # noqa: E402
+from keras_dec.pipeline import train_dec  # noqa: E402
+from keras_dec.recipe import RECIPES, Recipe  # noqa: E402
+from keras_dec.target_distribution import kl_divergence, target_distribution  # noqa: E402
+from keras_dec.version import __version__  # noqa: E402
 
-_EXPORTS = {
-    "DEC": "keras_dec.models.dec",
-    "ClusteringLayer": "keras_dec.layers.clustering_layer",
-    "TargetRefresh": "keras_dec.callbacks.target_refresh",
-    "Recipe": "keras_dec.recipe",
-    "build_autoencoder": "keras_dec.backbones.autoencoder",
-    "pretrain_autoencoder": "keras_dec.backbones.pretraining",
-    "cluster_accuracy": "keras_dec.metrics",
-    "evaluate_clustering": "keras_dec.metrics",
-    "kl_divergence": "keras_dec.target_distribution",
-    "target_distribution": "keras_dec.target_distribution",
-    "train_dec": "keras_dec.pipeline",
-}
-
-__all__ = ["__version__", *sorted(_EXPORTS)]
-
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'keras_dec' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_EXPORTS))
+__all__ = [
+    "DEC",
+    "RECIPES",
+    "ClusteringLayer",
+    "Recipe",
+    "TargetRefresh",
+    "__version__",
+    "build_autoencoder",
+    "cluster_accuracy",
+    "evaluate_clustering",
+    "kl_divergence",
+    "pretrain_autoencoder",
+    "target_distribution",
+    "train_dec",
+]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 
@@ -245,26 +244,6 @@ def _train(args) -> int:
     return 0
 
 
-@contextlib.contextmanager
-def _quiet_native_stderr():
-    """Hides TensorFlow's native start-up banner (absl logs, not Python's)."""
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    sys.stderr.flush()
-    os.dup2(devnull, 2)
-    try:
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `keras-dec`."""
     parser = argparse.ArgumentParser(
@@ -280,9 +259,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `keras-dec` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    with _quiet_native_stderr():
-        import tensorflow  # noqa: F401
     try:
         return args.func(args)
     except (ValueError, TypeError, FileNotFoundError, OSError, ImportError) as e:

@@ -1,0 +1,51 @@
+"""Imports TensorFlow without its INFO start-up banner on stderr.
+
+TensorFlow's C++ side prints INFO lines at import (oneDNN notice, CUDA
+probing, CPU features) through absl, which no environment variable silences
+in TF 2.21. They would bury the CLI's one-line errors. This captures file
+descriptor 2 during the import and writes back everything except those
+INFO lines, so warnings and errors still reach the user.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+
+_INFO = re.compile(r"^I\d{4} ")
+_NOISE = (
+    "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+    "To enable the following instructions:",
+)
+
+
+def import_tensorflow_quietly():
+    """`import tensorflow`, dropping its INFO banner lines from stderr."""
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    try:
+        saved = os.dup(2)
+    except OSError:
+        import tensorflow
+
+        return tensorflow
+    with tempfile.TemporaryFile(mode="w+b") as capture:
+        sys.stderr.flush()
+        os.dup2(capture.fileno(), 2)
+        try:
+            import tensorflow
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            text = capture.read().decode("utf-8", "replace")
+    kept = [
+        line for line in text.splitlines()
+        if line.strip() and not _INFO.match(line) and not line.startswith(_NOISE)
+    ]
+    if kept:
+        sys.stderr.write("\n".join(kept) + "\n")
+    return tensorflow

@@ -1,0 +1,102 @@
+"""A training run killed with SIGKILL resumes and ends exactly like an uninterrupted one."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from keras_dec.datasets import load_digits
+
+ARGS = ["train", "--dataset", "digits", "--seed", "3", "--quiet", "--dims", "64,64,10",
+        "--pretrain-epochs", "12", "--pretrain-lr", "0.1", "--update-interval", "7",
+        "--tol", "0", "--max-iter", "120"]
+
+
+def cli(output, *extra):
+    return [sys.executable, "-m", "keras_dec.cli", *ARGS, "--output", str(output), *extra]
+
+
+def state(output):
+    try:
+        with open(os.path.join(output, "checkpoints", "state.json")) as f:
+            return json.load(f)
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def labels_of(output):
+    model = keras.saving.load_model(os.path.join(output, "model.keras"))
+    return model.predict_clusters(load_digits()[0]), model
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    out = tmp_path_factory.mktemp("full")
+    result = subprocess.run(cli(out), capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+def kill_when(output, predicate, timeout=300):
+    process = subprocess.Popen(cli(output), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + timeout
+    try:
+        while time.time() < deadline:
+            s = state(output)
+            if s is not None and predicate(s):
+                process.send_signal(signal.SIGKILL)
+                process.wait()
+                return s
+            if process.poll() is not None:
+                pytest.fail("the run finished before it could be killed: " + process.stderr.read().decode()[-2000:])
+            time.sleep(0.05)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    pytest.fail("the run never reached the kill point")
+
+
+@pytest.mark.parametrize(
+    "where, predicate",
+    [
+        ("pretraining", lambda s: s["stage"] == "pretrain" and 3 <= s["epoch"] < 12),
+        ("dec", lambda s: s["stage"] == "dec" and s["epoch"] >= 3),
+    ],
+)
+def test_killed_run_resumes_to_the_same_assignments(uninterrupted, tmp_path, where, predicate):
+    out = tmp_path / "run"
+    killed_at = kill_when(out, predicate)
+    assert not (out / "model.keras").exists()
+    # Re-running the same command continues from the checkpoint.
+    result = subprocess.run(cli(out, "--resume"), capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    final = state(out)
+    assert final["stage"] == "done", (killed_at, final)
+    want, want_model = labels_of(uninterrupted)
+    got, got_model = labels_of(out)
+    np.testing.assert_array_equal(got, want)
+    for a, b in zip(got_model.encoder.get_weights(), want_model.encoder.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert not [p for p in os.listdir(out) if ".tmp" in p]
+    assert not [p for p in os.listdir(out / "checkpoints") if ".tmp" in p]
+
+
+def test_finished_run_is_not_redone(uninterrupted):
+    before = os.path.getmtime(uninterrupted / "model.keras")
+    result = subprocess.run(cli(uninterrupted), capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0 and "already finished" in result.stdout
+    assert os.path.getmtime(uninterrupted / "model.keras") == before
+
+
+def test_checkpoint_of_another_run_is_refused(uninterrupted):
+    result = subprocess.run(cli(uninterrupted)[:-2] + ["--seed", "4", "--output", str(uninterrupted)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 2
+    assert "holds checkpoints of a different run" in result.stderr
