@@ -12,6 +12,7 @@ from keras_dec.metrics import cluster_accuracy, evaluate_clustering  # noqa: E40
 from keras_dec.models.dec import DEC  # noqa: E402
 from keras_dec.pipeline import train_dec  # noqa: E402
 from keras_dec.recipe import RECIPES, Recipe  # noqa: E402
+from keras_dec.saving import load_model  # noqa: E402
 from keras_dec.target_distribution import kl_divergence, target_distribution  # noqa: E402
 from keras_dec.version import __version__  # noqa: E402
 
@@ -26,6 +27,7 @@ __all__ = [
     "cluster_accuracy",
     "evaluate_clustering",
     "kl_divergence",
+    "load_model",
     "pretrain_autoencoder",
     "target_distribution",
     "train_dec",

@@ -16,6 +16,7 @@ from keras_dec.backbones.pretraining import pretrain_autoencoder
 from keras_dec.metrics import evaluate_clustering
 from keras_dec.models.dec import DEC
 from keras_dec.recipe import Recipe
+from keras_dec.saving import load_model
 from keras_dec.utils import atomic
 from keras_dec.utils.validation import check_features, check_int
 from keras_dec.version import __version__
@@ -100,11 +101,9 @@ class _Checkpoints:
 
 def _load_checkpoint(path):
     try:
-        return keras.saving.load_model(path)
-    except Exception as e:  # noqa: BLE001 - any failure means the file is unusable
-        raise ValueError(
-            f"Checkpoint {path!r} cannot be loaded ({type(e).__name__}); rerun with --fresh."
-        ) from None
+        return load_model(path)
+    except (ValueError, FileNotFoundError) as e:
+        raise ValueError(f"{e} Rerun with --fresh to start over.") from None
 
 
 def train_dec(
@@ -166,6 +165,13 @@ def train_dec(
     recipe = recipe or Recipe()
     n_clusters = check_int("n_clusters", n_clusters, 2)
     checkpoint_every = check_int("checkpoint_every", checkpoint_every, 1)
+    raw = np.asarray(x)
+    if raw.dtype.kind in "iu" and raw.size and raw.max() > 1:
+        raise ValueError(
+            f"`x` holds integers up to {raw.max()}: unscaled images or counts. Scale them "
+            "first (e.g. x / 255 for 8-bit images, or standardise each column). "
+            f"Received: x with dtype {raw.dtype}"
+        )
     x = check_features(x, "x", min_samples=n_clusters)
     x = x.reshape(len(x), -1)
     if y is not None:

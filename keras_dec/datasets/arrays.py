@@ -24,7 +24,9 @@ def load_array(
     Files are read with `allow_pickle=False`: nothing is ever unpickled.
 
     Returns:
-        `(x, y)`: float32 features (not rescaled), int64 labels or None.
+        `(x, y)`: the features, float32 (integer arrays keep their integer
+        dtype, so callers can tell unscaled pixels or counts), and int64
+        labels or None.
 
     Example:
 
@@ -78,7 +80,8 @@ def load_array(
         raise ValueError(
             f"{path!r} must hold numeric features. Received: an array of dtype {x.dtype}"
         )
-    x = x.astype("float32")
+    if x.dtype.kind != "i" and x.dtype.kind != "u":
+        x = x.astype("float32")
     if y is not None:
         y = np.asarray(y).astype("int64")
     return x, y

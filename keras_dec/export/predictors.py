@@ -11,11 +11,10 @@ class KerasPredictor:
     """Cluster ids and soft assignments from a `.keras` DEC file."""
 
     def __init__(self, path):
-        import keras
-
         from keras_dec.models.dec import DEC
+        from keras_dec.saving import load_model
 
-        self.model = keras.saving.load_model(path)
+        self.model = load_model(path)
         if not isinstance(self.model, DEC):
             raise ValueError(f"{path!r} holds a {type(self.model).__name__}, not a keras_dec.DEC.")
         self.input_shape = tuple(self.model.encoder.input_shape[1:])
