@@ -253,7 +253,7 @@ def train_dec(
         while epoch < recipe.pretrain_epochs:
             start = time.perf_counter()
             order = _epoch_order(len(x), seed, "pretrain", epoch)
-            autoencoder.fit(x[order], x[order], batch_size=recipe.batch_size, shuffle=False,
+            autoencoder.fit(_batches(x[order], recipe.batch_size, pairs=True),
                             initial_epoch=epoch, epochs=epoch + 1, callbacks=callbacks,
                             verbose=keras_verbose)
             epoch += 1
@@ -280,6 +280,7 @@ def train_dec(
 
     # -- 3. DEC, one epoch per fit call; stops at tol or max_iter.
     callbacks = [_StopOnNonFinite("DEC"), *(dec_callbacks or [])]
+    refresh_data = _batches(x, dec.refresh_batch_size)
     history = report.setdefault("history", {"loss": [], "label_change": []})
     refreshes = report.setdefault("refreshes", [])
     while dec.n_iter_ < recipe.max_iter and not dec.converged_:
@@ -287,9 +288,9 @@ def train_dec(
         order = _epoch_order(len(x), seed, "dec", epoch)
         steps_left = recipe.max_iter - dec.n_iter_
         batches = -(-len(x) // recipe.batch_size)
-        h = dec.fit(x[order], batch_size=recipe.batch_size, shuffle=False, initial_epoch=epoch,
-                    epochs=epoch + 1, callbacks=callbacks, verbose=keras_verbose,
-                    steps_per_epoch=min(batches, steps_left))
+        h = dec.fit(_batches(x[order], recipe.batch_size).take(min(batches, steps_left)),
+                    initial_epoch=epoch, epochs=epoch + 1, callbacks=callbacks,
+                    verbose=keras_verbose, target_data=refresh_data)
         epoch += 1
         add_time("dec", start)
         for key in history:
@@ -312,6 +313,12 @@ def train_dec(
         atomic.write_json(os.path.join(output, "metrics.json"), report)
         ckpt.save("done", epoch)
     return dec, report
+
+
+def _batches(x, batch_size, pairs=False):
+    """A plain batched dataset of `x` (or `(x, x)`), in the given order."""
+    data = tf.data.Dataset.from_tensor_slices((x, x) if pairs else x)
+    return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
 def _history_csv(history: dict) -> str:
