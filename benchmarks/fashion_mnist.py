@@ -43,7 +43,7 @@ def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
 def dense_macs(input_dim: int, dims) -> int:
     """Multiply-adds per sample of the symmetric autoencoder's Dense layers."""
     widths = [input_dim, *dims]
-    encoder = sum(a * b for a, b in zip(widths[:-1], widths[1:]))
+    encoder = sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=True))
     return 2 * encoder  # the decoder mirrors the encoder
 
 
@@ -118,12 +118,13 @@ def summarize(results: list[dict], machine: dict) -> tuple[dict, str]:
         return f"{s['mean']:.3f} ± {s['std']:.3f}"
 
     lines = [
-        f"| method | ACC | NMI | ARI |",
+        "| method | ACC | NMI | ARI |",
         "|---|---|---|---|",
     ]
     for method, name in (("kmeans_raw", "k-means on raw features"),
                          ("autoencoder_kmeans", "autoencoder + k-means"), ("dec", "DEC")):
-        lines.append(f"| {name} | {cell(method, 'acc')} | {cell(method, 'nmi')} | {cell(method, 'ari')} |")
+        cells = " | ".join(cell(method, m) for m in ("acc", "nmi", "ari"))
+        lines.append(f"| {name} | {cells} |")
     lines += [
         "",
         "| seed | k-means ACC | AE+k-means ACC | DEC ACC | DEC NMI | DEC iters | tol reached | "
@@ -132,7 +133,8 @@ def summarize(results: list[dict], machine: dict) -> tuple[dict, str]:
     ]
     for r in results:
         lines.append(
-            f"| {r['seed']} | {r['kmeans_raw']['acc']:.3f} | {r['autoencoder_kmeans']['acc']:.3f} | "
+            f"| {r['seed']} | {r['kmeans_raw']['acc']:.3f} | "
+            f"{r['autoencoder_kmeans']['acc']:.3f} | "
             f"{r['dec']['acc']:.3f} | {r['dec']['nmi']:.3f} | {r['dec_iterations']} | "
             f"{r['converged']} | {r['seconds']['pretrain']:.0f} | {r['seconds']['dec']:.0f} | "
             f"{r['seconds']['total'] - r['seconds']['kmeans_raw']:.0f} |"
@@ -149,7 +151,8 @@ def summarize(results: list[dict], machine: dict) -> tuple[dict, str]:
         f"{100 * summary['dec_fraction_outside_steps']['mean']:.0f}%",
         f"- peak RSS: {summary['peak_rss_mb']['mean']:.0f} MB",
         f"- recipe: {results[0]['recipe']}",
-        f"- machine: {machine['cpus']} CPUs, {machine['platform']}, TensorFlow {machine['tensorflow']}, "
+        f"- machine: {machine['cpus']} CPUs, {machine['platform']}, "
+        f"TensorFlow {machine['tensorflow']}, "
         f"date {machine['date']}",
     ]
     return summary, "\n".join(lines) + "\n"

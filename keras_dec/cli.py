@@ -59,7 +59,8 @@ def _add_train(sub) -> None:
                    help="use only the first N samples (quick checks)")
     p.add_argument("--baseline", action="store_true",
                    help="also report k-means on the raw features")
-    p.add_argument("--quiet", action="store_true", help="no progress bars (the summary still prints)")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bars (the summary still prints)")
     p.add_argument("--resume", action="store_true",
                    help="continue from DIR/checkpoints (also what happens when you rerun "
                    "the same command; a finished run is not redone)")
@@ -81,7 +82,8 @@ def _add_train(sub) -> None:
     g.add_argument("--update-interval", type=_positive_int, default=None,
                    help="DEC steps between target refreshes (recipe: 140; digits 30)")
     g.add_argument("--tol", type=float, default=None,
-                   help=f"stop when fewer than this fraction of points change cluster (recipe: {d.tol})")
+                   help="stop when fewer than this fraction of points change cluster "
+                   f"(recipe: {d.tol})")
     g.add_argument("--max-iter", type=_positive_int, default=None,
                    help=f"maximum DEC steps (recipe: {d.max_iter})")
     g.add_argument("--lr", type=float, default=None,
@@ -94,7 +96,8 @@ def _add_train(sub) -> None:
 def _add_export(sub) -> None:
     p = sub.add_parser(
         "export",
-        help="export a trained model as a TF Serving SavedModel and TFLite files, with parity checks",
+        help="export a trained model as a TF Serving SavedModel and TFLite files, "
+        "with parity checks",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         description="Writes BASE_PATH/NAME/VERSION/ (SavedModel) and "
         "BASE_PATH/tflite/NAME-vVERSION-MODE.tflite, compares every format with the Keras "

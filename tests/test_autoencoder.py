@@ -32,7 +32,7 @@ def test_layerwise_pretraining_trains_every_layer():
                                    layerwise_epochs=3, batch_size=16, verbose=0)
     assert len(history.history["loss"]) == 2
     after = autoencoder.get_weights()
-    assert all(not np.array_equal(a, b) for a, b in zip(before, after))
+    assert all(not np.array_equal(a, b) for a, b in zip(before, after, strict=True))
 
 
 def test_pretraining_accepts_a_dataset():

@@ -47,7 +47,7 @@ def reference_dec(encoder, centers, x, batch_size, update_interval, tol, max_ste
             with tf.GradientTape() as tape:
                 q = q_of(xb)
                 loss = tf.reduce_mean(tf.reduce_sum(pb * tf.math.log(pb / q), axis=1))
-            optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+            optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
             step += 1
     return encoder, mu, step, deltas
 
@@ -82,7 +82,7 @@ def test_streaming_refresh_matches_materialised_reference(blobs, as_dataset):
     history = dec.fit(data, epochs=5, verbose=0, **kwargs)
 
     assert dec.n_iter_ == ref_steps == 20
-    for got, want in zip(dec.encoder.get_weights(), ref_encoder.get_weights()):
+    for got, want in zip(dec.encoder.get_weights(), ref_encoder.get_weights(), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(dec.cluster_centers_, ref_mu.numpy(), rtol=1e-4, atol=1e-6)
     # The callback also refreshes after the last step (the reference stops first).

@@ -82,7 +82,7 @@ def test_killed_run_resumes_to_the_same_assignments(uninterrupted, tmp_path, whe
     want, want_model = labels_of(uninterrupted)
     got, got_model = labels_of(out)
     np.testing.assert_array_equal(got, want)
-    for a, b in zip(got_model.encoder.get_weights(), want_model.encoder.get_weights()):
+    for a, b in zip(got_model.encoder.get_weights(), want_model.encoder.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     assert not [p for p in os.listdir(out) if ".tmp" in p]
     assert not [p for p in os.listdir(out / "checkpoints") if ".tmp" in p]

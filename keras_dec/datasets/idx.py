@@ -58,4 +58,5 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
             f"{path!r} is a corrupt IDX file: the header announces shape {shape} "
             f"({expected} bytes of data) but the file holds {len(raw) - header} bytes."
         )
-    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+    data = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+    return data.astype(dtype.newbyteorder("="))

@@ -46,7 +46,8 @@ def export_tflite(
     """
     if quantization not in QUANTIZATIONS:
         raise ValueError(
-            f"`quantization` must be one of {QUANTIZATIONS}. Received: quantization={quantization!r}"
+            f"`quantization` must be one of {QUANTIZATIONS}. "
+            f"Received: quantization={quantization!r}"
         )
     saved_model_dir = os.fspath(saved_model_dir)
     if not os.path.isfile(os.path.join(saved_model_dir, "saved_model.pb")):

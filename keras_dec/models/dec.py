@@ -196,7 +196,7 @@ class DEC(keras.Model):
                 loss += tf.add_n(self.losses) / replicas
         variables = self.trainable_variables
         gradients = tape.gradient(loss, variables)
-        self.optimizer.apply_gradients(zip(gradients, variables))
+        self.optimizer.apply_gradients(zip(gradients, variables, strict=True))
         self.train_steps.assign_add(1)
         self.loss_tracker.update_state(per_sample)
         return {"loss": self.loss_tracker.result(), "label_change": self.label_change}
@@ -273,7 +273,7 @@ class DEC(keras.Model):
     # -- DEC API -----------------------------------------------------------
 
     def initialize_centers(self, x, n_init: int = 20, seed: int | None = None,
-                           batch_size: int | None = None) -> "DEC":
+                           batch_size: int | None = None) -> DEC:
         """Sets the centres by k-means (scikit-learn, `n_init` restarts) on the embeddings.
 
         Also resets the target so that the next `fit` starts with a refresh.
@@ -373,7 +373,7 @@ class DEC(keras.Model):
             total += int(n)
         if total == 0:
             raise ValueError("The data for the target refresh is empty (0 samples).")
-        for target, source in zip(self.target_encoder.weights, self.encoder.weights):
+        for target, source in zip(self.target_encoder.weights, self.encoder.weights, strict=True):
             target.assign(source)
         self.target_clustering.centers.assign(self.clustering.centers)
         self.cluster_frequencies.assign(frequencies.astype("float32"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import urllib.error
 import urllib.request
 
@@ -67,9 +66,13 @@ class ServingClient:
         n_features: int | None = None,
     ):
         if protocol not in PROTOCOLS:
-            raise ValueError(f"`protocol` must be one of {PROTOCOLS}. Received: protocol={protocol!r}")
+            raise ValueError(
+                f"`protocol` must be one of {PROTOCOLS}. Received: protocol={protocol!r}"
+            )
         if not model_name or "/" in model_name:
-            raise ValueError(f"`model_name` must be a plain name. Received: model_name={model_name!r}")
+            raise ValueError(
+                f"`model_name` must be a plain name. Received: model_name={model_name!r}"
+            )
         self.host = host
         self.model_name = model_name
         self.protocol = protocol
@@ -186,7 +189,9 @@ class ServingClient:
             return (tf.make_ndarray(response.outputs["cluster_id"]),
                     tf.make_ndarray(response.outputs["soft_assignments"]))
         except (KeyError, ValueError) as e:
-            raise ServingError(f"Unexpected response from the server (not a DEC model?): {e}") from None
+            raise ServingError(
+                f"Unexpected response from the server (not a DEC model?): {e}"
+            ) from None
 
     def _metadata_grpc(self):
         from google.protobuf import json_format
@@ -235,11 +240,13 @@ class ServingClient:
         except urllib.error.HTTPError as e:
             message = _error_message(e)
             if e.code == 404:
-                raise ModelNotFoundError(f"{self._describe()} not found at {url}: {message}") from None
+                raise ModelNotFoundError(
+                    f"{self._describe()} not found at {url}: {message}"
+                ) from None
             if e.code == 400:
                 raise InvalidInputError(f"The server refused the input: {message}") from None
             raise ServingError(f"TF Serving error HTTP {e.code} from {url}: {message}") from None
-        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError) as e:
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
             reason = getattr(e, "reason", e)
             raise ServerUnavailableError(
                 f"No TF Serving answer from {self.host}:{self.port} over REST within "
