@@ -290,7 +290,8 @@ def train_dec(
         batches = -(-len(x) // recipe.batch_size)
         h = dec.fit(_batches(x[order], recipe.batch_size).take(min(batches, steps_left)),
                     initial_epoch=epoch, epochs=epoch + 1, callbacks=callbacks,
-                    verbose=keras_verbose, target_data=refresh_data)
+                    verbose=keras_verbose, target_data=refresh_data,
+                    target_data_ordered=True)
         epoch += 1
         add_time("dec", start)
         for key in history:

@@ -1,6 +1,9 @@
 """The callback that refreshes DEC's target distribution during `fit`."""
 
+
 from __future__ import annotations
+
+import time
 
 import keras
 
@@ -18,6 +21,8 @@ class TargetRefresh(keras.callbacks.Callback):
         data: a finite, batched `tf.data.Dataset` of inputs: the whole
             training set, used for the refresh passes.
         verbose: int, 1 prints one line per refresh.
+        ordered: bool, `data` yields the same samples in the same order at
+            every pass, so labels can be cached (see `DEC.refresh_target`).
 
     Example:
 
@@ -35,19 +40,22 @@ class TargetRefresh(keras.callbacks.Callback):
     True
     """
 
-    def __init__(self, data, verbose: int = 0):
+    def __init__(self, data, verbose: int = 0, ordered: bool = False):
         super().__init__()
         self.data = data
         self.verbose = verbose
+        self.ordered = ordered
         self.records: list[dict] = []
 
     def _refresh(self):
         model = self.model
-        change = model.refresh_target(self.data)
+        start = time.perf_counter()
+        change = model.refresh_target(self.data, ordered=self.ordered)
         record = {
             "step": int(model.train_steps.numpy()),
             "label_change": change,
             "loss": float(model.loss_tracker.result().numpy()),
+            "seconds": time.perf_counter() - start,
         }
         self.records.append(record)
         if self.verbose:

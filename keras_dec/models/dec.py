@@ -145,6 +145,7 @@ class DEC(keras.Model):
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.refresh_log_: list[dict] = []
         self._refresh_fn = None
+        self._label_cache = None
         self.built = True
 
     # -- Keras API ---------------------------------------------------------
@@ -207,7 +208,7 @@ class DEC(keras.Model):
         return {"loss": self.loss_tracker.result()}
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, callbacks=None, target_data=None,
-            refresh_verbose=0, **kwargs):
+            target_data_ordered=False, refresh_verbose=0, **kwargs):
         """Trains with `model.fit` semantics; refreshes P and stops at `tol`.
 
         Args:
@@ -218,6 +219,9 @@ class DEC(keras.Model):
             target_data: optional finite batched `tf.data.Dataset` used for
                 the refresh passes; defaults to `x` (for an infinite or
                 repeated training stream, pass one epoch of data here).
+            target_data_ordered: bool, `target_data` yields the same samples
+                in the same order at every pass (see `refresh_target`).
+                Always true for NumPy `x` without `target_data`.
             refresh_verbose: int, 1 prints a line at each target refresh.
 
         Returns:
@@ -231,12 +235,14 @@ class DEC(keras.Model):
                 f"{type(y).__name__}"
             )
         self._check_initialized()
+        ordered = False
         if isinstance(x, tf.data.Dataset):
             self._check_dataset(x, "x")
             refresh_data = _inputs_only(x)
         else:
             x = self._check_array(x)
             refresh_data = tf.data.Dataset.from_tensor_slices(x).batch(self.refresh_batch_size)
+            ordered = True
         if target_data is not None:
             if not isinstance(target_data, tf.data.Dataset):
                 raise TypeError(
@@ -245,12 +251,13 @@ class DEC(keras.Model):
                 )
             self._check_dataset(target_data, "target_data")
             refresh_data = _inputs_only(target_data)
+            ordered = bool(target_data_ordered)
         if refresh_data.cardinality() == tf.data.INFINITE_CARDINALITY:
             raise ValueError(
                 "The target refresh needs one finite pass over the data, but the dataset "
                 "repeats forever. Pass `target_data=` with one epoch of the data."
             )
-        refresher = TargetRefresh(refresh_data, verbose=refresh_verbose)
+        refresher = TargetRefresh(refresh_data, verbose=refresh_verbose, ordered=ordered)
         callbacks = [refresher] + list(callbacks or [])
         if self.steps_per_execution > 1:
             raise ValueError(
@@ -352,27 +359,55 @@ class DEC(keras.Model):
         """Whether the last `fit` stopped because the label change fell below `tol`."""
         return bool(self.converged.numpy())
 
-    def refresh_target(self, data: tf.data.Dataset) -> float | None:
+    def refresh_target(self, data: tf.data.Dataset, ordered: bool = False) -> float | None:
         """Recomputes the target from the current weights in one pass over `data`.
 
         Accumulates the soft frequencies f_j, counts the points whose cluster
         differs from the previous snapshot's, then copies the current weights
         into the snapshot. Returns the label-change fraction, or None at the
         first refresh (nothing to compare with).
+
+        The previous snapshot's labels are recomputed in the same pass (a
+        second forward pass), which works for any stream, shuffled or not.
+        With `ordered=True` the caller promises that `data` yields the same
+        samples in the same order at every pass (e.g. an unshuffled array);
+        the labels of the previous pass are then kept (4 bytes per sample)
+        and reused instead of the second forward pass.
         """
         if self._refresh_fn is None:
             self._refresh_fn = tf.function(self._refresh_batch, reduce_retracing=True)
-        first = int(self.target_refreshes.numpy()) == 0
+        refreshes = int(self.target_refreshes.numpy())
+        first = refreshes == 0
+        cache = self._label_cache
+        use_cache = (
+            ordered and not first and cache is not None and cache["data"] is data
+            and cache["refresh"] == refreshes
+        )
         frequencies = np.zeros(self.n_clusters, dtype="float64")
         changed = 0
         total = 0
+        labels = []
         for batch in data:
-            f, c, n = self._refresh_fn(batch, tf.constant(not first))
+            f, c, n, batch_labels = self._refresh_fn(batch, tf.constant(not first and not use_cache))
             frequencies += f.numpy()
             changed += int(c)
             total += int(n)
+            if ordered:
+                labels.append(batch_labels.numpy())
         if total == 0:
             raise ValueError("The data for the target refresh is empty (0 samples).")
+        if ordered:
+            labels = np.concatenate(labels)
+            if use_cache:
+                if len(labels) != len(cache["labels"]):
+                    raise ValueError(
+                        "`data` passed with ordered=True changed size between refreshes "
+                        f"({len(cache['labels'])} then {len(labels)} samples)."
+                    )
+                changed = int(np.count_nonzero(labels != cache["labels"]))
+            self._label_cache = {"data": data, "refresh": refreshes + 1, "labels": labels}
+        else:
+            self._label_cache = None
         for target, source in zip(self.target_encoder.weights, self.encoder.weights, strict=True):
             target.assign(source)
         self.target_clustering.centers.assign(self.clustering.centers)
@@ -396,6 +431,7 @@ class DEC(keras.Model):
             tf.reduce_sum(tf.cast(q, tf.float64), axis=0),
             changed,
             tf.shape(x, out_type=tf.int64)[0],
+            labels,
         )
 
     # -- checks and config -------------------------------------------------
