@@ -253,7 +253,7 @@ def train_dec(
         while epoch < recipe.pretrain_epochs:
             start = time.perf_counter()
             order = _epoch_order(len(x), seed, "pretrain", epoch)
-            autoencoder.fit(_batches(x[order], recipe.batch_size, pairs=True),
+            autoencoder.fit(_batches(x[order], recipe.batch_size, pairs=True), shuffle=False,
                             initial_epoch=epoch, epochs=epoch + 1, callbacks=callbacks,
                             verbose=keras_verbose)
             epoch += 1
@@ -289,7 +289,7 @@ def train_dec(
         steps_left = recipe.max_iter - dec.n_iter_
         batches = -(-len(x) // recipe.batch_size)
         h = dec.fit(_batches(x[order], recipe.batch_size).take(min(batches, steps_left)),
-                    initial_epoch=epoch, epochs=epoch + 1, callbacks=callbacks,
+                    shuffle=False, initial_epoch=epoch, epochs=epoch + 1, callbacks=callbacks,
                     verbose=keras_verbose, target_data=refresh_data,
                     target_data_ordered=True)
         epoch += 1
