@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 import tensorflow as tf
@@ -79,7 +80,11 @@ def export_tflite(
 
         converter.representative_dataset = calibration
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    flatbuffer = converter.convert()
+    with warnings.catch_warnings():
+        # int8 calibration runs TF's own (deprecated) tf.lite.Interpreter
+        # internally; inference here uses ai_edge_litert.
+        warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")
+        flatbuffer = converter.convert()
     with atomic.atomic_path(path, suffix=".tflite") as tmp:
         with open(tmp, "wb") as f:
             f.write(flatbuffer)
