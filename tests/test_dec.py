@@ -142,3 +142,35 @@ def test_mirrored_strategy_on_two_cpus(blobs):
         dec = fitted_dec(blobs)
     dec.fit(x, batch_size=32, epochs=1, verbose=0)
     assert np.isfinite(dec.predict(x, verbose=0)).all()
+
+
+def test_backup_and_restore_resumes_dec_training_exactly(blobs, tmp_path):
+    """keras.callbacks.BackupAndRestore covers the DEC state: it lives in model weights."""
+    x, _ = blobs
+
+    def make():
+        keras.utils.set_random_seed(0)
+        dec = DEC(small_encoder(), n_clusters=3, update_interval=3, tol=0.0)
+        dec.set_centers(np.random.default_rng(1).normal(size=(3, 3)))
+        dec.compile(jit_compile=False)
+        return dec
+
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 2:
+                raise RuntimeError("killed")
+
+    reference = make()
+    reference.fit(x, batch_size=32, epochs=5, shuffle=False, verbose=0)
+
+    backup = keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))
+    crashed = make()
+    with pytest.raises(RuntimeError, match="killed"):
+        crashed.fit(x, batch_size=32, epochs=5, shuffle=False, verbose=0,
+                    callbacks=[backup, Crash()])
+    resumed = make()  # a new process would rebuild the model the same way
+    resumed.fit(x, batch_size=32, epochs=5, shuffle=False, verbose=0, callbacks=[backup])
+    assert resumed.n_iter_ == reference.n_iter_ == 20
+    np.testing.assert_allclose(resumed.cluster_centers_, reference.cluster_centers_, atol=1e-6)
+    for a, b in zip(resumed.encoder.get_weights(), reference.encoder.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
