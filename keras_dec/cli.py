@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from keras_dec.export.parity import ParityError
 from keras_dec.recipe import RECIPES, Recipe
 
 DATASETS = ("digits", "fashion_mnist", "mnist")
@@ -264,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, TypeError, FileNotFoundError, OSError, ImportError) as e:
+    except (ValueError, TypeError, OSError, ImportError, FloatingPointError, ParityError,
+            FileExistsError) as e:
         message = " ".join(str(e).split())
         print(f"keras-dec: error: {message}", file=sys.stderr)
         return 2

@@ -169,3 +169,36 @@ def test_files_that_are_not_what_their_extension_says(tmp_path, name, content, m
     (tmp_path / name).write_bytes(content)
     with pytest.raises(ValueError, match=match):
         keras_dec.datasets.load_array(tmp_path / name)
+
+
+def test_nan_loss_in_plain_fit_names_the_step():
+    x = np.random.default_rng(0).random((40, 6)).astype("float32")
+    inputs = keras.Input((6,))
+    encoder = keras.Model(inputs, keras.layers.Dense(2)(inputs))
+    dec = keras_dec.DEC(encoder, n_clusters=2, update_interval=1000)
+    dec.set_centers([[0.0, 0.0], [1.0, 1.0]])
+    # The soft assignment is robust to huge weights, so break the encoder outright.
+    kernel, bias = encoder.layers[-1].get_weights()
+    encoder.layers[-1].set_weights([np.full_like(kernel, np.inf), bias])
+    dec.compile(jit_compile=False)
+    with pytest.raises(FloatingPointError, match=r"The DEC loss became (nan|inf) at step \d+"):
+        dec.fit(x, batch_size=8, epochs=20, verbose=0)
+
+
+def test_failed_parity_is_a_one_line_cli_error(tmp_path, monkeypatch, capsys):
+    from keras_dec import cli
+    from keras_dec.export import parity
+
+    x = np.random.default_rng(0).random((30, 4)).astype("float32")
+    np.save(tmp_path / "x.npy", x)
+    inputs = keras.Input((4,))
+    dec = keras_dec.DEC(keras.Model(inputs, keras.layers.Dense(2)(inputs)), n_clusters=2)
+    dec.initialize_centers(x, seed=0, n_init=1)
+    dec.save(tmp_path / "model.keras")
+    monkeypatch.setitem(parity.MIN_AGREEMENT, "dynamic", 1.01)
+    code = cli.main(["export", "--model", str(tmp_path / "model.keras"), "--data",
+                     str(tmp_path / "x.npy"), "--base-path", str(tmp_path / "models"),
+                     "--tflite", "dynamic"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err[-1].startswith("keras-dec: error: Exported model(s) failed the parity")
+    assert not (tmp_path / "models" / "dec").exists() or not os.listdir(tmp_path / "models" / "dec")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import keras
@@ -73,6 +74,12 @@ class TargetRefresh(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         model = self.model
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            raise FloatingPointError(
+                f"The DEC loss became {float(loss)} at step {int(model.train_steps.numpy())}. "
+                "Training stopped; lower the learning rate or check the input scaling."
+            )
         steps = int(model.train_steps.numpy()) - int(model.last_refresh_step.numpy())
         if steps >= model.update_interval:
             self._refresh()
