@@ -71,26 +71,27 @@ def _add_train(sub) -> None:
                    help="epochs between checkpoints (pretraining and DEC)")
     g = p.add_argument_group("recipe (default: the dataset's recipe)")
     g.add_argument("--dims", type=_dims, default=None,
-                   help=f"encoder widths (recipe: {','.join(map(str, d.dims))})")
+                   help=f"encoder widths (recipe: {','.join(map(str, d.dims))})%(default).0s")
     g.add_argument("--pretrain-method", choices=("end_to_end", "layerwise"), default=None,
-                   help=f"autoencoder pretraining (recipe: {d.pretrain_method})")
+                   help=f"autoencoder pretraining (recipe: {d.pretrain_method})%(default).0s")
     g.add_argument("--pretrain-epochs", type=int, default=None,
-                   help=f"pretraining epochs (recipe: {d.pretrain_epochs})")
+                   help=f"pretraining epochs (recipe: {d.pretrain_epochs})%(default).0s")
     g.add_argument("--pretrain-lr", type=float, default=None,
-                   help=f"pretraining SGD learning rate (recipe: {d.pretrain_learning_rate})")
+                   help="pretraining SGD learning rate "
+                   f"(recipe: {d.pretrain_learning_rate})%(default).0s")
     g.add_argument("--batch-size", type=_positive_int, default=None,
-                   help=f"batch size (recipe: {d.batch_size})")
+                   help=f"batch size (recipe: {d.batch_size})%(default).0s")
     g.add_argument("--update-interval", type=_positive_int, default=None,
-                   help="DEC steps between target refreshes (recipe: 140; digits 30)")
+                   help="DEC steps between target refreshes (recipe: 140; digits 30)%(default).0s")
     g.add_argument("--tol", type=float, default=None,
                    help="stop when fewer than this fraction of points change cluster "
-                   f"(recipe: {d.tol})")
+                   f"(recipe: {d.tol})%(default).0s")
     g.add_argument("--max-iter", type=_positive_int, default=None,
-                   help=f"maximum DEC steps (recipe: {d.max_iter})")
+                   help=f"maximum DEC steps (recipe: {d.max_iter})%(default).0s")
     g.add_argument("--lr", type=float, default=None,
-                   help=f"DEC SGD learning rate (recipe: {d.learning_rate})")
+                   help=f"DEC SGD learning rate (recipe: {d.learning_rate})%(default).0s")
     g.add_argument("--alpha", type=float, default=None,
-                   help=f"Student's t degrees of freedom (recipe: {d.alpha})")
+                   help=f"Student's t degrees of freedom (recipe: {d.alpha})%(default).0s")
     p.set_defaults(func=_train)
 
 
