@@ -388,7 +388,7 @@ class DEC(keras.Model):
         total = 0
         labels = []
         for batch in data:
-            f, c, n, batch_labels = self._refresh_fn(batch, tf.constant(not first and not use_cache))
+            f, c, n, batch_labels = self._refresh_fn(batch, tf.constant(not (first or use_cache)))
             frequencies += f.numpy()
             changed += int(c)
             total += int(n)
