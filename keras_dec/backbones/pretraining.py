@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_dec.utils.data import inputs_only
 from keras_dec.utils.validation import check_features, check_fraction, check_int
 
 METHODS = ("end_to_end", "layerwise")
@@ -18,12 +19,6 @@ def _clone_optimizer(optimizer, default) -> keras.optimizers.Optimizer:
     optimizer = keras.optimizers.get(optimizer)
     return optimizer.__class__.from_config(optimizer.get_config())
 
-
-def _inputs_only(dataset: tf.data.Dataset) -> tf.data.Dataset:
-    """Drops labels from `(x, y)` elements of a dataset."""
-    if isinstance(dataset.element_spec, tuple):
-        return dataset.map(lambda *e: e[0])
-    return dataset
 
 
 def pretrain_autoencoder(
@@ -94,7 +89,7 @@ def pretrain_autoencoder(
     layerwise_epochs = check_int("layerwise_epochs", layerwise_epochs, 0)
 
     if isinstance(x, tf.data.Dataset):
-        features = _inputs_only(x)
+        features = inputs_only(x)
     else:
         n_features = autoencoder.input_shape[1:]
         features = check_features(x, "x", n_features=n_features)

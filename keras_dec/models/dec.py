@@ -9,18 +9,13 @@ import tensorflow as tf
 from keras_dec.callbacks.target_refresh import TargetRefresh
 from keras_dec.layers.clustering_layer import ClusteringLayer
 from keras_dec.target_distribution import kl_divergence, target_distribution
+from keras_dec.utils.data import inputs_only
 from keras_dec.utils.validation import (
     check_features,
     check_fraction,
     check_int,
     check_positive_float,
 )
-
-
-def _inputs_only(dataset: tf.data.Dataset) -> tf.data.Dataset:
-    if isinstance(dataset.element_spec, tuple):
-        return dataset.map(lambda *e: e[0])
-    return dataset
 
 
 @keras.saving.register_keras_serializable(package="keras_dec")
@@ -238,7 +233,7 @@ class DEC(keras.Model):
         ordered = False
         if isinstance(x, tf.data.Dataset):
             self._check_dataset(x, "x")
-            refresh_data = _inputs_only(x)
+            refresh_data = inputs_only(x)
         else:
             x = self._check_array(x)
             refresh_data = tf.data.Dataset.from_tensor_slices(x).batch(self.refresh_batch_size)
@@ -250,7 +245,7 @@ class DEC(keras.Model):
                     f"target_data of type {type(target_data).__name__}"
                 )
             self._check_dataset(target_data, "target_data")
-            refresh_data = _inputs_only(target_data)
+            refresh_data = inputs_only(target_data)
             ordered = bool(target_data_ordered)
         if refresh_data.cardinality() == tf.data.INFINITE_CARDINALITY:
             raise ValueError(
@@ -328,7 +323,7 @@ class DEC(keras.Model):
             x = self._check_array(x, min_samples=1)
         else:
             self._check_dataset(x, "x")
-            x = _inputs_only(x)
+            x = inputs_only(x)
         return np.asarray(
             self.encoder.predict(x, batch_size=batch_size or self.refresh_batch_size, verbose=0)
         )
