@@ -34,6 +34,23 @@ def _dims(text: str) -> tuple[int, ...]:
     return dims
 
 
+# (flag, Recipe field, type or choices, help) of every recipe override.
+RECIPE_FLAGS = (
+    ("--dims", "dims", _dims, "encoder widths"),
+    ("--pretrain-method", "pretrain_method", ("end_to_end", "layerwise"),
+     "autoencoder pretraining"),
+    ("--pretrain-epochs", "pretrain_epochs", int, "pretraining epochs"),
+    ("--pretrain-lr", "pretrain_learning_rate", float, "pretraining SGD learning rate"),
+    ("--batch-size", "batch_size", _positive_int, "batch size"),
+    ("--update-interval", "update_interval", _positive_int,
+     "DEC steps between target refreshes"),
+    ("--tol", "tol", float, "stop when fewer than this fraction of points change cluster"),
+    ("--max-iter", "max_iter", _positive_int, "maximum DEC steps"),
+    ("--lr", "learning_rate", float, "DEC SGD learning rate"),
+    ("--alpha", "alpha", float, "Student's t degrees of freedom"),
+)
+
+
 def _add_train(sub) -> None:
     d = Recipe()
     p = sub.add_parser(
@@ -70,28 +87,15 @@ def _add_train(sub) -> None:
     p.add_argument("--checkpoint-every", type=_positive_int, default=1,
                    help="epochs between checkpoints (pretraining and DEC)")
     g = p.add_argument_group("recipe (default: the dataset's recipe)")
-    g.add_argument("--dims", type=_dims, default=None,
-                   help=f"encoder widths (recipe: {','.join(map(str, d.dims))})%(default).0s")
-    g.add_argument("--pretrain-method", choices=("end_to_end", "layerwise"), default=None,
-                   help=f"autoencoder pretraining (recipe: {d.pretrain_method})%(default).0s")
-    g.add_argument("--pretrain-epochs", type=int, default=None,
-                   help=f"pretraining epochs (recipe: {d.pretrain_epochs})%(default).0s")
-    g.add_argument("--pretrain-lr", type=float, default=None,
-                   help="pretraining SGD learning rate "
-                   f"(recipe: {d.pretrain_learning_rate})%(default).0s")
-    g.add_argument("--batch-size", type=_positive_int, default=None,
-                   help=f"batch size (recipe: {d.batch_size})%(default).0s")
-    g.add_argument("--update-interval", type=_positive_int, default=None,
-                   help="DEC steps between target refreshes (recipe: 140; digits 30)%(default).0s")
-    g.add_argument("--tol", type=float, default=None,
-                   help="stop when fewer than this fraction of points change cluster "
-                   f"(recipe: {d.tol})%(default).0s")
-    g.add_argument("--max-iter", type=_positive_int, default=None,
-                   help=f"maximum DEC steps (recipe: {d.max_iter})%(default).0s")
-    g.add_argument("--lr", type=float, default=None,
-                   help=f"DEC SGD learning rate (recipe: {d.learning_rate})%(default).0s")
-    g.add_argument("--alpha", type=float, default=None,
-                   help=f"Student's t degrees of freedom (recipe: {d.alpha})%(default).0s")
+    for flag, field, kind, text in RECIPE_FLAGS:
+        value = getattr(d, field)
+        shown = ",".join(map(str, value)) if isinstance(value, tuple) else value
+        if field == "update_interval":
+            shown = f"{shown}; digits {RECIPES['digits'].update_interval}"
+        extra = {"choices": kind} if isinstance(kind, tuple) else {"type": kind}
+        # "%(default).0s" keeps argparse from appending "(default: None)".
+        g.add_argument(flag, dest=field, default=None, **extra,
+                       help=f"{text} (recipe: {shown})%(default).0s")
     p.set_defaults(func=_train)
 
 
@@ -228,16 +232,7 @@ def _train(args) -> int:
         x = x[: args.max_samples]
         y = None if y is None else y[: args.max_samples]
     recipe = RECIPES.get(name, Recipe()).replace(
-        dims=args.dims,
-        pretrain_method=args.pretrain_method,
-        pretrain_epochs=args.pretrain_epochs,
-        pretrain_learning_rate=args.pretrain_lr,
-        batch_size=args.batch_size,
-        update_interval=args.update_interval,
-        tol=args.tol,
-        max_iter=args.max_iter,
-        learning_rate=args.lr,
-        alpha=args.alpha,
+        **{field: getattr(args, field) for _, field, _, _ in RECIPE_FLAGS}
     )
     _, report = train_dec(x, args.n_clusters, recipe, y=y, output=args.output, seed=args.seed,
                           baseline_kmeans=args.baseline, verbose=0 if args.quiet else 1,

@@ -181,10 +181,11 @@ def train_dec(
                 f"`y` must have one label per sample, shape ({len(x)},). "
                 f"Received: y with shape {y.shape}"
             )
-    if len(np.unique(x, axis=0)) < n_clusters:
+    distinct = len(np.unique(x, axis=0))
+    if distinct < n_clusters:
         raise ValueError(
             f"`x` has fewer distinct rows than n_clusters={n_clusters}; DEC cannot find "
-            f"that many clusters. Received: x with {len(np.unique(x, axis=0))} distinct rows"
+            f"that many clusters. Received: x with {distinct} distinct rows"
         )
     recipe_dict = {k: list(v) if isinstance(v, tuple) else v for k, v in vars(recipe).items()}
     identity = {

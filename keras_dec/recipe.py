@@ -55,8 +55,7 @@ class Recipe:
                 "`pretrain_method` must be 'end_to_end' or 'layerwise'. "
                 f"Received: pretrain_method={self.pretrain_method!r}"
             )
-        for name in ("pretrain_epochs",):
-            check_int(name, getattr(self, name), 0)
+        check_int("pretrain_epochs", self.pretrain_epochs, 0)
         for name in ("batch_size", "n_init", "update_interval", "max_iter"):
             check_int(name, getattr(self, name), 1)
         for name in ("pretrain_learning_rate", "alpha", "learning_rate"):

@@ -7,6 +7,16 @@ import os
 import numpy as np
 
 
+def _in_batches(run, x, batch_size):
+    """Runs a `predict` signature over `x` in batches; returns (ids, soft assignments)."""
+    ids, qs = [], []
+    for start in range(0, len(x), batch_size):
+        out = run(x[start:start + batch_size])
+        ids.append(np.asarray(out["cluster_id"]))
+        qs.append(np.asarray(out["soft_assignments"]))
+    return np.concatenate(ids).astype("int32"), np.concatenate(qs)
+
+
 class KerasPredictor:
     """Cluster ids and soft assignments from a `.keras` DEC file."""
 
@@ -36,12 +46,7 @@ class SavedModelPredictor:
     def predict(self, x, batch_size: int = 1024):
         import tensorflow as tf
 
-        ids, qs = [], []
-        for start in range(0, len(x), batch_size):
-            out = self.fn(features=tf.constant(x[start:start + batch_size]))
-            ids.append(out["cluster_id"].numpy())
-            qs.append(out["soft_assignments"].numpy())
-        return np.concatenate(ids), np.concatenate(qs)
+        return _in_batches(lambda b: self.fn(features=tf.constant(b)), x, batch_size)
 
 
 class TFLitePredictor:
@@ -60,12 +65,8 @@ class TFLitePredictor:
         self.input_shape = tuple(self.runner.get_input_details()["features"]["shape"][1:])
 
     def predict(self, x, batch_size: int = 1024):
-        ids, qs = [], []
-        for start in range(0, len(x), batch_size):
-            out = self.runner(features=np.ascontiguousarray(x[start:start + batch_size]))
-            ids.append(out["cluster_id"])
-            qs.append(out["soft_assignments"])
-        return np.concatenate(ids).astype("int32"), np.concatenate(qs)
+        return _in_batches(lambda b: self.runner(features=np.ascontiguousarray(b)), x,
+                           batch_size)
 
 
 def load_predictor(path: str | os.PathLike):
