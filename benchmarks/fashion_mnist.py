@@ -16,6 +16,7 @@ goes to `<out>/<dataset>/summary.json` and `summary.md`.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -165,15 +166,14 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--out", default="benchmarks/results")
     parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--pretrain-epochs", type=int, default=None,
-                        help="override the recipe (for quick checks only)")
-    parser.add_argument("--max-iter", type=int, default=None)
+    from keras_dec.cli import add_recipe_flags, recipe_from_args
+
+    add_recipe_flags(parser)  # overrides, for quick checks and experiments
     args = parser.parse_args(argv)
 
     import tensorflow as tf
 
     from keras_dec import datasets
-    from keras_dec.recipe import RECIPES
     from keras_dec.utils import atomic
 
     if args.dataset == "digits":
@@ -182,8 +182,7 @@ def main(argv=None) -> int:
         x, y = datasets.load_fashion_mnist(args.data_dir)
     else:
         x, y = datasets.load_mnist(args.data_dir)
-    recipe = RECIPES[args.dataset].replace(pretrain_epochs=args.pretrain_epochs,
-                                           max_iter=args.max_iter)
+    recipe = recipe_from_args(args.dataset, args)
     folder = os.path.join(args.out, args.dataset)
     os.makedirs(folder, exist_ok=True)
     machine = {
@@ -200,7 +199,13 @@ def main(argv=None) -> int:
         path = os.path.join(folder, f"seed_{seed}.json")
         if os.path.exists(path):
             with open(path, encoding="utf-8") as f:
-                results.append(json.load(f))
+                done = json.load(f)
+            if done["recipe"] != json.loads(json.dumps(dataclasses.asdict(recipe))):
+                raise SystemExit(
+                    f"{path} was run with another recipe ({done['recipe']}); "
+                    "use another --out to compare recipes"
+                )
+            results.append(done)
             print(f"seed {seed}: already done ({path}), skipped", flush=True)
             continue
         report = run_seed(x, y, seed, recipe, args.dataset)

@@ -41,7 +41,10 @@ RECIPE_FLAGS = (
      "autoencoder pretraining"),
     ("--pretrain-epochs", "pretrain_epochs", int, "pretraining epochs"),
     ("--pretrain-lr", "pretrain_learning_rate", float, "pretraining SGD learning rate"),
-    ("--batch-size", "batch_size", _positive_int, "batch size"),
+    ("--pretrain-schedule", "pretrain_schedule", ("constant", "cosine"),
+     "pretraining learning-rate schedule"),
+    ("--pretrain-batch-size", "pretrain_batch_size", _positive_int, "pretraining batch size"),
+    ("--batch-size", "batch_size", _positive_int, "DEC batch size"),
     ("--update-interval", "update_interval", _positive_int,
      "DEC steps between target refreshes"),
     ("--tol", "tol", float, "stop when fewer than this fraction of points change cluster"),
@@ -51,8 +54,33 @@ RECIPE_FLAGS = (
 )
 
 
+def add_recipe_flags(parser: argparse.ArgumentParser) -> None:
+    """Adds one flag per `RECIPE_FLAGS` row; unset flags stay None (the recipe's value)."""
+    group = parser.add_argument_group("recipe (default: the dataset's recipe)")
+    default = Recipe()
+
+    def show(value):
+        return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+    for flag, field, kind, text in RECIPE_FLAGS:
+        shown = show(getattr(default, field))
+        for name, recipe in RECIPES.items():
+            if getattr(recipe, field) != getattr(default, field):
+                shown += f"; {name} {show(getattr(recipe, field))}"
+        extra = {"choices": kind} if isinstance(kind, tuple) else {"type": kind}
+        # "%(default).0s" keeps argparse from appending "(default: None)".
+        group.add_argument(flag, dest=field, default=None, **extra,
+                           help=f"{text} (recipe: {shown})%(default).0s")
+
+
+def recipe_from_args(dataset: str, args: argparse.Namespace) -> Recipe:
+    """The dataset's recipe (or the default one) with the flags that were set."""
+    return RECIPES.get(dataset, Recipe()).replace(
+        **{field: getattr(args, field) for _, field, _, _ in RECIPE_FLAGS}
+    )
+
+
 def _add_train(sub) -> None:
-    d = Recipe()
     p = sub.add_parser(
         "train",
         help="pretrain an autoencoder, initialise with k-means, train DEC, save the model",
@@ -86,16 +114,7 @@ def _add_train(sub) -> None:
                    help="discard DIR/checkpoints and start over")
     p.add_argument("--checkpoint-every", type=_positive_int, default=1,
                    help="epochs between checkpoints (pretraining and DEC)")
-    g = p.add_argument_group("recipe (default: the dataset's recipe)")
-    for flag, field, kind, text in RECIPE_FLAGS:
-        value = getattr(d, field)
-        shown = ",".join(map(str, value)) if isinstance(value, tuple) else value
-        if field == "update_interval":
-            shown = f"{shown}; digits {RECIPES['digits'].update_interval}"
-        extra = {"choices": kind} if isinstance(kind, tuple) else {"type": kind}
-        # "%(default).0s" keeps argparse from appending "(default: None)".
-        g.add_argument(flag, dest=field, default=None, **extra,
-                       help=f"{text} (recipe: {shown})%(default).0s")
+    add_recipe_flags(p)
     p.set_defaults(func=_train)
 
 
@@ -231,9 +250,7 @@ def _train(args) -> int:
     if args.max_samples:
         x = x[: args.max_samples]
         y = None if y is None else y[: args.max_samples]
-    recipe = RECIPES.get(name, Recipe()).replace(
-        **{field: getattr(args, field) for _, field, _, _ in RECIPE_FLAGS}
-    )
+    recipe = recipe_from_args(name, args)
     _, report = train_dec(x, args.n_clusters, recipe, y=y, output=args.output, seed=args.seed,
                           baseline_kmeans=args.baseline, verbose=0 if args.quiet else 1,
                           data_source=os.path.abspath(name) if args.data else name,

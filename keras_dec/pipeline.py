@@ -242,11 +242,15 @@ def train_dec(
                 start = time.perf_counter()
                 pretrain_autoencoder(autoencoder, x, method="layerwise", epochs=0,
                                      layerwise_epochs=recipe.pretrain_epochs,
-                                     batch_size=recipe.batch_size, verbose=keras_verbose,
+                                     batch_size=recipe.pretrain_batch_size, verbose=keras_verbose,
                                      seed=seed)
                 add_time("pretrain", start)
+            rate = recipe.pretrain_learning_rate
+            if recipe.pretrain_schedule == "cosine" and recipe.pretrain_epochs:
+                steps = -(-len(x) // recipe.pretrain_batch_size) * recipe.pretrain_epochs
+                rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=steps)
             autoencoder.compile(
-                optimizer=keras.optimizers.SGD(learning_rate=recipe.pretrain_learning_rate,
+                optimizer=keras.optimizers.SGD(learning_rate=rate,
                                                momentum=recipe.pretrain_momentum),
                 loss="mse",
             )
@@ -254,9 +258,9 @@ def train_dec(
         while epoch < recipe.pretrain_epochs:
             start = time.perf_counter()
             order = _epoch_order(len(x), seed, "pretrain", epoch)
-            autoencoder.fit(_batches(x[order], recipe.batch_size, pairs=True), shuffle=False,
-                            initial_epoch=epoch, epochs=epoch + 1, callbacks=callbacks,
-                            verbose=keras_verbose)
+            epoch_data = _batches(x[order], recipe.pretrain_batch_size, pairs=True)
+            autoencoder.fit(epoch_data, shuffle=False, initial_epoch=epoch, epochs=epoch + 1,
+                            callbacks=callbacks, verbose=keras_verbose)
             epoch += 1
             add_time("pretrain", start)
             if epoch % checkpoint_every == 0 or epoch == recipe.pretrain_epochs:

@@ -19,7 +19,10 @@ class Recipe:
     - `pretrain_method="end_to_end"`, `pretrain_epochs=300`,
       `pretrain_learning_rate=1.0`, `pretrain_momentum=0.9`: DEC-keras. The
       paper pretrains layer-wise (`"layerwise"`).
-    - `batch_size=256`: both.
+    - `pretrain_schedule="constant"`: DEC-keras keeps the rate fixed;
+      `"cosine"` decays it to 0 over the pretraining epochs
+      (`keras.optimizers.schedules.CosineDecay`).
+    - `pretrain_batch_size=256`, `batch_size=256` (DEC): both.
     - `n_init=20`: k-means restarts, both.
     - `alpha=1.0`: the paper.
     - `update_interval=140`: DEC-keras for MNIST-sized data; 30 for digits.
@@ -38,6 +41,8 @@ class Recipe:
     pretrain_epochs: int = 300
     pretrain_learning_rate: float = 1.0
     pretrain_momentum: float = 0.9
+    pretrain_schedule: str = "constant"
+    pretrain_batch_size: int = 256
     batch_size: int = 256
     n_init: int = 20
     alpha: float = 1.0
@@ -55,8 +60,13 @@ class Recipe:
                 "`pretrain_method` must be 'end_to_end' or 'layerwise'. "
                 f"Received: pretrain_method={self.pretrain_method!r}"
             )
+        if self.pretrain_schedule not in ("constant", "cosine"):
+            raise ValueError(
+                "`pretrain_schedule` must be 'constant' or 'cosine'. "
+                f"Received: pretrain_schedule={self.pretrain_schedule!r}"
+            )
         check_int("pretrain_epochs", self.pretrain_epochs, 0)
-        for name in ("batch_size", "n_init", "update_interval", "max_iter"):
+        for name in ("pretrain_batch_size", "batch_size", "n_init", "update_interval", "max_iter"):
             check_int(name, getattr(self, name), 1)
         for name in ("pretrain_learning_rate", "alpha", "learning_rate"):
             check_positive_float(name, getattr(self, name))

@@ -1,0 +1,35 @@
+"""The benchmark script: per-seed JSON, summary, skipping finished seeds."""
+
+import json
+
+import pytest
+
+from benchmarks import fashion_mnist as bench
+
+QUICK = ["--dataset", "digits", "--dims", "16,4", "--pretrain-epochs", "2", "--max-iter", "3"]
+
+
+def test_one_seed_writes_its_figures_and_a_rerun_skips_it(tmp_path, capsys):
+    assert bench.main([*QUICK, "--seeds", "0", "--out", str(tmp_path)]) == 0
+    folder = tmp_path / "digits"
+    report = json.loads((folder / "seed_0.json").read_text())
+    assert report["recipe"]["dims"] == [16, 4] and report["recipe"]["pretrain_epochs"] == 2
+    assert report["dec_iterations"] == 3
+    for method in ("kmeans_raw", "autoencoder_kmeans", "dec"):
+        assert set(report[method]) == {"acc", "nmi", "ari"}
+    assert report["pretrain_gflops"] > 0 and report["machine"]["matmul_gflops"] > 0
+    assert 0 <= report["dec_fraction_outside_steps"] <= 1
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["n_seeds"] == 1 and summary["dec"]["acc"]["std"] == 0
+    assert "| DEC |" in (folder / "summary.md").read_text()
+
+    capsys.readouterr()
+    assert bench.main([*QUICK, "--seeds", "0", "--out", str(tmp_path)]) == 0
+    assert "seed 0: already done" in capsys.readouterr().out
+    assert json.loads((folder / "seed_0.json").read_text()) == report
+
+
+def test_a_finished_seed_of_another_recipe_is_not_mixed_in(tmp_path):
+    bench.main([*QUICK, "--seeds", "0", "--out", str(tmp_path)])
+    with pytest.raises(SystemExit, match="was run with another recipe"):
+        bench.main([*QUICK[:-1], "4", "--seeds", "0", "--out", str(tmp_path)])
