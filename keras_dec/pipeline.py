@@ -74,6 +74,9 @@ class _Checkpoints:
         state_path = self.path("state.json")
         if fresh and os.path.isdir(self.folder):
             shutil.rmtree(self.folder)
+        # A run killed mid-write leaves its temporary files behind.
+        atomic.remove_leftovers(self.folder)
+        atomic.remove_leftovers(os.path.dirname(self.folder))
         if not os.path.isfile(state_path):
             return
         try:

@@ -202,3 +202,20 @@ def test_failed_parity_is_a_one_line_cli_error(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and err[-1].startswith("keras-dec: error: Exported model(s) failed the parity")
     assert not (tmp_path / "models" / "dec").exists() or not os.listdir(tmp_path / "models" / "dec")
+
+
+def test_a_rerun_removes_what_a_killed_write_left_and_nothing_else(tmp_path):
+    # SIGKILL during an atomic write leaves its temporary file (see
+    # test_resume.py); the next run must clean it up, and only it.
+    x = np.random.default_rng(0).random((20, 4)).astype("float32")
+    out = tmp_path / "run"
+    (out / "checkpoints").mkdir(parents=True)
+    leftovers = [out / "checkpoints" / ".autoencoder.keras.s8w2uk30.tmp.keras",
+                 out / "checkpoints" / ".state.json.ab12cd.tmp", out / ".metrics.json.x9.tmp"]
+    kept = [out / "notes.tmp", out / ".hidden", out / "checkpoints" / "mine.tmp.keras"]
+    for path in leftovers + kept:
+        path.write_text("partial")
+    train_dec(x, 3, TINY, output=out, seed=0, verbose=0)
+    assert [p.name for p in leftovers if p.exists()] == []
+    assert [p.name for p in kept if p.exists()] == [p.name for p in kept]
+    assert (out / "model.keras").exists()

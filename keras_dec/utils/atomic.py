@@ -40,6 +40,33 @@ def atomic_path(path: str | os.PathLike, suffix: str = ""):
         raise
 
 
+def remove_leftovers(folder: str | os.PathLike) -> list[str]:
+    """Deletes the temporary files `atomic_path` left in `folder` when killed.
+
+    A process killed with SIGKILL (or by the OOM killer) mid-write cannot
+    clean up; the next run calls this before it writes again. Only names of
+    the form `.<target>.<random>.tmp[suffix]` are touched.
+
+    Example:
+
+    >>> import os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = open(os.path.join(folder, ".model.keras.x1y2.tmp.keras"), "w")
+    >>> remove_leftovers(folder)
+    ['.model.keras.x1y2.tmp.keras']
+    """
+    removed = []
+    if not os.path.isdir(folder):
+        return removed
+    for name in sorted(os.listdir(folder)):
+        stem, _, tail = name.rpartition(".tmp")
+        if name.startswith(".") and stem.count(".") >= 2 and tail in ("", ".keras"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(os.path.join(folder, name))
+                removed.append(name)
+    return removed
+
+
 def write_text(path: str | os.PathLike, text: str) -> None:
     """Writes `text` (UTF-8), atomically."""
     with atomic_path(path) as tmp:
