@@ -16,7 +16,6 @@ goes to `<out>/<dataset>/summary.json` and `summary.md`.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import platform
@@ -200,7 +199,7 @@ def main(argv=None) -> int:
         if os.path.exists(path):
             with open(path, encoding="utf-8") as f:
                 done = json.load(f)
-            if done["recipe"] != json.loads(json.dumps(dataclasses.asdict(recipe))):
+            if done["recipe"] != recipe.to_dict():
                 raise SystemExit(
                     f"{path} was run with another recipe ({done['recipe']}); "
                     "use another --out to compare recipes"

@@ -7,7 +7,7 @@ import os
 import sys
 
 from keras_dec.export.parity import ParityError
-from keras_dec.recipe import RECIPES, Recipe
+from keras_dec.recipe import PRETRAIN_METHODS, PRETRAIN_SCHEDULES, RECIPES, Recipe
 
 DATASETS = ("digits", "fashion_mnist", "mnist")
 
@@ -37,11 +37,10 @@ def _dims(text: str) -> tuple[int, ...]:
 # (flag, Recipe field, type or choices, help) of every recipe override.
 RECIPE_FLAGS = (
     ("--dims", "dims", _dims, "encoder widths"),
-    ("--pretrain-method", "pretrain_method", ("end_to_end", "layerwise"),
-     "autoencoder pretraining"),
+    ("--pretrain-method", "pretrain_method", PRETRAIN_METHODS, "autoencoder pretraining"),
     ("--pretrain-epochs", "pretrain_epochs", int, "pretraining epochs"),
     ("--pretrain-lr", "pretrain_learning_rate", float, "pretraining SGD learning rate"),
-    ("--pretrain-schedule", "pretrain_schedule", ("constant", "cosine"),
+    ("--pretrain-schedule", "pretrain_schedule", PRETRAIN_SCHEDULES,
      "pretraining learning-rate schedule"),
     ("--pretrain-batch-size", "pretrain_batch_size", _positive_int, "pretraining batch size"),
     ("--batch-size", "batch_size", _positive_int, "DEC batch size"),

@@ -190,7 +190,7 @@ def train_dec(
             f"`x` has fewer distinct rows than n_clusters={n_clusters}; DEC cannot find "
             f"that many clusters. Received: x with {distinct} distinct rows"
         )
-    recipe_dict = {k: list(v) if isinstance(v, tuple) else v for k, v in vars(recipe).items()}
+    recipe_dict = recipe.to_dict()
     identity = {
         "n_samples": int(len(x)), "n_features": int(x.shape[1]), "n_clusters": n_clusters,
         "seed": seed, "recipe": recipe_dict,

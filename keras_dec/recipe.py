@@ -6,6 +6,16 @@ import dataclasses
 
 from keras_dec.utils.validation import check_fraction, check_int, check_positive_float
 
+PRETRAIN_METHODS = ("end_to_end", "layerwise")
+PRETRAIN_SCHEDULES = ("constant", "cosine")
+
+
+def _check_choice(name: str, value, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(
+            f"`{name}` must be {' or '.join(map(repr, choices))}. Received: {name}={value!r}"
+        )
+
 
 @dataclasses.dataclass(frozen=True)
 class Recipe:
@@ -58,16 +68,8 @@ class Recipe:
     def __post_init__(self):
         for i, width in enumerate(self.dims):
             check_int(f"dims[{i}]", width, 1)
-        if self.pretrain_method not in ("end_to_end", "layerwise"):
-            raise ValueError(
-                "`pretrain_method` must be 'end_to_end' or 'layerwise'. "
-                f"Received: pretrain_method={self.pretrain_method!r}"
-            )
-        if self.pretrain_schedule not in ("constant", "cosine"):
-            raise ValueError(
-                "`pretrain_schedule` must be 'constant' or 'cosine'. "
-                f"Received: pretrain_schedule={self.pretrain_schedule!r}"
-            )
+        _check_choice("pretrain_method", self.pretrain_method, PRETRAIN_METHODS)
+        _check_choice("pretrain_schedule", self.pretrain_schedule, PRETRAIN_SCHEDULES)
         check_int("pretrain_epochs", self.pretrain_epochs, 0)
         for name in ("pretrain_batch_size", "batch_size", "n_init", "update_interval", "max_iter"):
             check_int(name, getattr(self, name), 1)
@@ -75,6 +77,11 @@ class Recipe:
             check_positive_float(name, getattr(self, name))
         for name in ("pretrain_momentum", "tol", "momentum"):
             check_fraction(name, getattr(self, name))
+
+    def to_dict(self) -> dict:
+        """The fields as JSON-ready values (tuples become lists)."""
+        return {k: list(v) if isinstance(v, tuple) else v
+                for k, v in dataclasses.asdict(self).items()}
 
     def replace(self, **changes) -> Recipe:
         """A copy with some fields changed (None values are ignored)."""

@@ -6,10 +6,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_dec.recipe import PRETRAIN_METHODS as METHODS
 from keras_dec.utils.data import inputs_only
 from keras_dec.utils.validation import check_features, check_fraction, check_int
-
-METHODS = ("end_to_end", "layerwise")
 
 
 def _clone_optimizer(optimizer, default) -> keras.optimizers.Optimizer:

@@ -5,7 +5,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
+
+# Temporary names are `.<target>.<random><_TMP><suffix>`, e.g. `.m.keras.k2j1.tmp.keras`.
+_TMP = ".tmp"
+_LEFTOVER = re.compile(rf"\..+\.[^.]+{re.escape(_TMP)}(\.\w+)?")
 
 
 @contextlib.contextmanager
@@ -28,7 +33,7 @@ def atomic_path(path: str | os.PathLike, suffix: str = ""):
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{os.path.basename(path)}.", suffix=f".tmp{suffix}", dir=folder
+        prefix=f".{os.path.basename(path)}.", suffix=f"{_TMP}{suffix}", dir=folder
     )
     os.close(fd)
     try:
@@ -45,7 +50,7 @@ def remove_leftovers(folder: str | os.PathLike) -> list[str]:
 
     A process killed with SIGKILL (or by the OOM killer) mid-write cannot
     clean up; the next run calls this before it writes again. Only names of
-    the form `.<target>.<random>.tmp[suffix]` are touched.
+    the form `atomic_path` gives (`.<target>.<random>.tmp[suffix]`) are touched.
 
     Example:
 
@@ -59,8 +64,7 @@ def remove_leftovers(folder: str | os.PathLike) -> list[str]:
     if not os.path.isdir(folder):
         return removed
     for name in sorted(os.listdir(folder)):
-        stem, _, tail = name.rpartition(".tmp")
-        if name.startswith(".") and stem.count(".") >= 2 and tail in ("", ".keras"):
+        if _LEFTOVER.fullmatch(name):
             with contextlib.suppress(FileNotFoundError):
                 os.remove(os.path.join(folder, name))
                 removed.append(name)
