@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 
-from keras_dec.utils.validation import check_fraction, check_int, check_positive_float
+from keras_dec.utils.validation import (
+    check_choice,
+    check_fraction,
+    check_int,
+    check_positive_float,
+)
 
 PRETRAIN_METHODS = ("end_to_end", "layerwise")
 PRETRAIN_SCHEDULES = ("constant", "cosine")
-
-
-def _check_choice(name: str, value, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ValueError(
-            f"`{name}` must be {' or '.join(map(repr, choices))}. Received: {name}={value!r}"
-        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,8 +66,8 @@ class Recipe:
     def __post_init__(self):
         for i, width in enumerate(self.dims):
             check_int(f"dims[{i}]", width, 1)
-        _check_choice("pretrain_method", self.pretrain_method, PRETRAIN_METHODS)
-        _check_choice("pretrain_schedule", self.pretrain_schedule, PRETRAIN_SCHEDULES)
+        check_choice("pretrain_method", self.pretrain_method, PRETRAIN_METHODS)
+        check_choice("pretrain_schedule", self.pretrain_schedule, PRETRAIN_SCHEDULES)
         check_int("pretrain_epochs", self.pretrain_epochs, 0)
         for name in ("pretrain_batch_size", "batch_size", "n_init", "update_interval", "max_iter"):
             check_int(name, getattr(self, name), 1)

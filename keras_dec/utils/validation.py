@@ -49,6 +49,15 @@ def check_fraction(name: str, value) -> float:
     return float(value)
 
 
+def check_choice(name: str, value, choices: tuple[str, ...]) -> str:
+    """Returns `value` if it is one of `choices`."""
+    if value not in choices:
+        raise ValueError(
+            f"`{name}` must be {' or '.join(map(repr, choices))}. Received: {name}={value!r}"
+        )
+    return value
+
+
 def check_features(
     x,
     name: str = "x",
