@@ -11,6 +11,11 @@ share of the DEC stage spent outside training steps, and peak RSS. Each seed
 is written to `<out>/<dataset>/seed_<n>.json` as soon as it finishes and is
 skipped when the file exists, so a long run can be continued; the summary
 goes to `<out>/<dataset>/summary.json` and `summary.md`.
+
+With `--curve-every N`, autoencoder + k-means is also measured every N
+pretraining epochs (`pretrain_curve` in the seed's JSON: how quality grows with
+pretraining time); the seconds those evaluations take are reported as
+`seconds.pretrain_curve` and left out of the pretraining and total times.
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ def dense_macs(input_dim: int, dims) -> int:
     return 2 * encoder  # the decoder mirrors the encoder
 
 
-def run_seed(x, y, seed, recipe, dataset) -> dict:
+def run_seed(x, y, seed, recipe, dataset, curve_every: int = 0) -> dict:
     import keras
 
     from keras_dec.pipeline import train_dec
@@ -75,10 +80,43 @@ def run_seed(x, y, seed, recipe, dataset) -> dict:
         def on_train_batch_end(self, batch, logs=None):
             self.step_seconds += time.perf_counter() - self._t
 
-    epochs, steps = EpochTimer(), StepTimer()
+    class Curve(keras.callbacks.Callback):
+        """AE + k-means every `curve_every` epochs (the pipeline fits one epoch per call)."""
+
+        def __init__(self):
+            super().__init__()
+            self.points, self.seconds, self.epochs_done = [], 0.0, 0
+
+        def on_epoch_end(self, epoch, logs=None):
+            from sklearn.cluster import KMeans
+
+            from keras_dec.metrics import evaluate_clustering
+
+            self.epochs_done += 1
+            if self.epochs_done % curve_every:
+                return
+            start = time.perf_counter()
+            embedding = self.model.get_layer(f"encoder_{len(recipe.dims) - 1}").output
+            encoder = keras.Model(self.model.input, embedding)
+            z = encoder.predict(x, batch_size=1024, verbose=0)
+            labels = KMeans(10, n_init=recipe.n_init, random_state=seed).fit_predict(z)
+            point = {"epoch": self.epochs_done, "loss": float(logs["loss"]),
+                     **evaluate_clustering(y, labels)}
+            self.points.append(point)
+            self.seconds += time.perf_counter() - start
+            print(f"  epoch {self.epochs_done}: AE+k-means ACC {point['acc']:.4f} "
+                  f"NMI {point['nmi']:.4f} (loss {point['loss']:.5f})", flush=True)
+
+    epochs, steps, curve = EpochTimer(), StepTimer(), Curve()
     _, report = train_dec(x, 10, recipe, y=y, seed=seed, baseline_kmeans=True, verbose=0,
-                          data_source=dataset, pretrain_callbacks=[epochs],
+                          data_source=dataset,
+                          pretrain_callbacks=[epochs, curve] if curve_every else [epochs],
                           dec_callbacks=[steps])
+    if curve_every:
+        report["pretrain_curve"] = curve.points
+        report["seconds"]["pretrain_curve"] = curve.seconds
+        for key in ("pretrain", "total"):
+            report["seconds"][key] -= curve.seconds
     # The first epoch includes tracing/compilation; throughput uses the rest.
     steady = epochs.epoch_seconds[1:] or epochs.epoch_seconds
     samples_per_s = len(x) / float(np.median(steady))
@@ -165,6 +203,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--out", default="benchmarks/results")
     parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--curve-every", type=int, default=0, metavar="N",
+                        help="also measure AE + k-means every N pretraining epochs (0: off)")
     from keras_dec.cli import add_recipe_flags, recipe_from_args
 
     add_recipe_flags(parser)  # overrides, for quick checks and experiments
@@ -182,6 +222,8 @@ def main(argv=None) -> int:
     else:
         x, y = datasets.load_mnist(args.data_dir)
     recipe = recipe_from_args(args.dataset, args)
+    if args.curve_every < 0:
+        parser.error(f"--curve-every must be >= 0, got {args.curve_every}")
     folder = os.path.join(args.out, args.dataset)
     os.makedirs(folder, exist_ok=True)
     machine = {
@@ -207,7 +249,7 @@ def main(argv=None) -> int:
             results.append(done)
             print(f"seed {seed}: already done ({path}), skipped", flush=True)
             continue
-        report = run_seed(x, y, seed, recipe, args.dataset)
+        report = run_seed(x, y, seed, recipe, args.dataset, args.curve_every)
         report["machine"] = machine
         atomic.write_json(path, report)
         results.append(report)

@@ -33,3 +33,22 @@ def test_a_finished_seed_of_another_recipe_is_not_mixed_in(tmp_path):
     bench.main([*QUICK, "--seeds", "0", "--out", str(tmp_path)])
     with pytest.raises(SystemExit, match="was run with another recipe"):
         bench.main([*QUICK[:-1], "4", "--seeds", "0", "--out", str(tmp_path)])
+
+
+def test_the_pretraining_curve_ends_at_the_pipelines_autoencoder_kmeans(tmp_path, capsys):
+    assert bench.main([*QUICK, "--seeds", "0", "--curve-every", "1", "--out", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "digits" / "seed_0.json").read_text())
+    curve = report["pretrain_curve"]
+    assert [point["epoch"] for point in curve] == [1, 2]
+    # The last point is the pretrained autoencoder the pipeline hands to k-means.
+    last = {m: curve[-1][m] for m in ("acc", "nmi", "ari")}
+    assert last == pytest.approx(report["autoencoder_kmeans"])
+    assert report["seconds"]["pretrain_curve"] > 0 and report["seconds"]["pretrain"] > 0
+    assert "epoch 2: AE+k-means ACC" in capsys.readouterr().out
+
+
+def test_a_negative_curve_interval_is_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        bench.main([*QUICK, "--curve-every", "-1", "--out", str(tmp_path)])
+    assert "--curve-every must be >= 0, got -1" in capsys.readouterr().err
+    assert not (tmp_path / "digits").exists()
