@@ -177,6 +177,18 @@ def summarize(results: list[dict], machine: dict) -> tuple[dict, str]:
             f"{r['converged']} | {r['seconds']['pretrain']:.0f} | {r['seconds']['dec']:.0f} | "
             f"{r['seconds']['total'] - r['seconds']['kmeans_raw']:.0f} |"
         )
+    curves = [r for r in results if r.get("pretrain_curve")]
+    if curves:
+        lines += [
+            "",
+            "AE + k-means during pretraining (`--curve-every`):",
+            "",
+            "| seed | epoch | ACC | NMI | ARI | reconstruction loss |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in curves:
+            lines += [f"| {r['seed']} | {p['epoch']} | {p['acc']:.3f} | {p['nmi']:.3f} | "
+                      f"{p['ari']:.3f} | {p['loss']:.5f} |" for p in r["pretrain_curve"]]
     lines += [
         "",
         f"- pipeline time per seed (pretrain + k-means init + DEC): "

@@ -22,6 +22,8 @@ def test_one_seed_writes_its_figures_and_a_rerun_skips_it(tmp_path, capsys):
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["n_seeds"] == 1 and summary["dec"]["acc"]["std"] == 0
     assert "| DEC |" in (folder / "summary.md").read_text()
+    assert "pretrain_curve" not in report and "during pretraining" not in (
+        folder / "summary.md").read_text()
 
     capsys.readouterr()
     assert bench.main([*QUICK, "--seeds", "0", "--out", str(tmp_path)]) == 0
@@ -45,6 +47,8 @@ def test_the_pretraining_curve_ends_at_the_pipelines_autoencoder_kmeans(tmp_path
     assert last == pytest.approx(report["autoencoder_kmeans"])
     assert report["seconds"]["pretrain_curve"] > 0 and report["seconds"]["pretrain"] > 0
     assert "epoch 2: AE+k-means ACC" in capsys.readouterr().out
+    table = (tmp_path / "digits" / "summary.md").read_text()
+    assert f"| 0 | 2 | {curve[-1]['acc']:.3f} | {curve[-1]['nmi']:.3f} |" in table
 
 
 def test_a_negative_curve_interval_is_refused(tmp_path, capsys):
