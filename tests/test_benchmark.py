@@ -29,6 +29,10 @@ def test_one_seed_writes_its_figures_and_a_rerun_skips_it(tmp_path, capsys):
     assert bench.main([*QUICK, "--seeds", "0", "--out", str(tmp_path)]) == 0
     assert "seed 0: already done" in capsys.readouterr().out
     assert json.loads((folder / "seed_0.json").read_text()) == report
+    # The skipped seed keeps the matmul rate of its own run in the summary.
+    rerun = json.loads((folder / "summary.json").read_text())
+    assert rerun["pretrain_fraction_of_matmul_peak"] == pytest.approx(
+        report["pretrain_gflops"] / report["machine"]["matmul_gflops"])
 
 
 def test_a_finished_seed_of_another_recipe_is_not_mixed_in(tmp_path):
