@@ -55,6 +55,7 @@ def dense_macs(input_dim: int, dims) -> int:
 def run_seed(x, y, seed, recipe, dataset, curve_every: int = 0) -> dict:
     import keras
 
+    from keras_dec.backbones.autoencoder import encoder_of
     from keras_dec.pipeline import train_dec
 
     # The pipeline calls fit once per epoch: state lives in __init__.
@@ -96,9 +97,7 @@ def run_seed(x, y, seed, recipe, dataset, curve_every: int = 0) -> dict:
             if self.epochs_done % curve_every:
                 return
             start = time.perf_counter()
-            embedding = self.model.get_layer(f"encoder_{len(recipe.dims) - 1}").output
-            encoder = keras.Model(self.model.input, embedding)
-            z = encoder.predict(x, batch_size=1024, verbose=0)
+            z = encoder_of(self.model).predict(x, batch_size=1024, verbose=0)
             labels = KMeans(10, n_init=recipe.n_init, random_state=seed).fit_predict(z)
             point = {"epoch": self.epochs_done, "loss": float(logs["loss"]),
                      **evaluate_clustering(y, labels)}

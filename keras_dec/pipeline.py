@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_dec.backbones.autoencoder import build_autoencoder
+from keras_dec.backbones.autoencoder import build_autoencoder, encoder_of
 from keras_dec.backbones.pretraining import pretrain_autoencoder
 from keras_dec.metrics import evaluate_clustering
 from keras_dec.models.dec import DEC
@@ -268,8 +268,7 @@ def train_dec(
             add_time("pretrain", start)
             if epoch % checkpoint_every == 0 or epoch == recipe.pretrain_epochs:
                 ckpt.save("pretrain", epoch, autoencoder, "autoencoder.keras")
-        encoder = keras.Model(autoencoder.input, autoencoder.get_layer(
-            f"encoder_{len(recipe.dims) - 1}").output, name="encoder")
+        encoder = encoder_of(autoencoder)
 
         # -- 2. k-means on the embeddings.
         dec = DEC(encoder, n_clusters=n_clusters, alpha=recipe.alpha,

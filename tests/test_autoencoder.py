@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from keras_dec import build_autoencoder, pretrain_autoencoder
+from keras_dec.backbones.autoencoder import encoder_of
 
 
 def test_default_architecture_matches_paper():
@@ -71,3 +72,13 @@ def test_pretrain_errors():
     plain = keras.Model(inputs, keras.layers.Dense(8)(inputs))
     with pytest.raises(ValueError, match="needs an autoencoder made by `build_autoencoder`"):
         pretrain_autoencoder(plain, x, method="layerwise", epochs=1, verbose=0)
+
+
+def test_encoder_of_a_reloaded_autoencoder_matches_the_built_encoder(tmp_path):
+    autoencoder, encoder = build_autoencoder(16, dims=(8, 3), seed=0)
+    autoencoder.save(tmp_path / "ae.keras")
+    reloaded = keras.saving.load_model(tmp_path / "ae.keras")
+    x = np.random.default_rng(0).random((5, 16)).astype("float32")
+    np.testing.assert_array_equal(encoder_of(reloaded).predict(x, verbose=0),
+                                  encoder.predict(x, verbose=0))
+    assert encoder_of(reloaded).layers[-1] is reloaded.get_layer("encoder_1")

@@ -17,6 +17,6 @@ def test_dec_beats_kmeans_and_autoencoder_kmeans_on_digits():
     assert dec["acc"] > kmeans["acc"] + 0.02
     assert dec["acc"] > ae_kmeans["acc"] + 0.02
     assert dec["nmi"] > kmeans["nmi"] and dec["nmi"] > ae_kmeans["nmi"]
-    # The issue asks for >= 0.84; seed 0 measures 0.834 (seeds 0-4: 0.835 ± 0.010, README).
+    # The issue asks for >= 0.84; seed 0 measures 0.834 (seeds 0-9: 0.837 ± 0.033, README).
     assert dec["acc"] >= 0.815
     assert report["converged"]

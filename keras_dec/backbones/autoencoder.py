@@ -83,3 +83,20 @@ def build_autoencoder(
     autoencoder = keras.Model(inputs, h, name="autoencoder")
     encoder = keras.Model(inputs, embedding, name="encoder")
     return autoencoder, encoder
+
+
+def encoder_of(autoencoder: keras.Model) -> keras.Model:
+    """The encoder of an autoencoder from `build_autoencoder`, sharing its layers.
+
+    For an autoencoder that comes back without its encoder, e.g. one loaded
+    from a `.keras` checkpoint: the embedding is the output of the last
+    `encoder_i` layer.
+
+    Example:
+        >>> autoencoder, _ = build_autoencoder(64, dims=(32, 4))
+        >>> encoder_of(autoencoder).output.shape
+        (None, 4)
+    """
+    n = sum(layer.name.startswith("encoder_") for layer in autoencoder.layers)
+    embedding = autoencoder.get_layer(f"encoder_{n - 1}").output
+    return keras.Model(autoencoder.input, embedding, name="encoder")
