@@ -1,8 +1,11 @@
-"""keras-dec: Deep Embedded Clustering (Xie et al., 2016) for Keras 3 / TensorFlow."""
+"""keras-dec: Deep Embedded Clustering (Xie et al., 2016) for Keras 3: TensorFlow, JAX, PyTorch."""
 
-from keras_dec.utils.tf_import import import_tensorflow_quietly
+from keras_dec.utils.tf_import import configured_backend, import_tensorflow_quietly
 
-import_tensorflow_quietly()
+# Before Keras imports it, so that its INFO banner can be dropped. The JAX and
+# PyTorch backends need no TensorFlow.
+if configured_backend() == "tensorflow":
+    import_tensorflow_quietly()
 
 from keras_dec.backbones.autoencoder import build_autoencoder  # noqa: E402
 from keras_dec.backbones.pretraining import pretrain_autoencoder  # noqa: E402

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from keras_dec.export.parity import ParityError
+from keras_dec.errors import ParityError
 from keras_dec.recipe import PRETRAIN_METHODS, PRETRAIN_SCHEDULES, RECIPES, Recipe
 
 DATASETS = ("digits", "fashion_mnist", "mnist")

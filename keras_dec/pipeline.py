@@ -9,10 +9,10 @@ import time
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from keras_dec.backbones.autoencoder import build_autoencoder, encoder_of
 from keras_dec.backbones.pretraining import pretrain_autoencoder
+from keras_dec.backend import enable_determinism, fit_inputs
 from keras_dec.metrics import evaluate_clustering
 from keras_dec.models.dec import DEC
 from keras_dec.recipe import Recipe
@@ -42,6 +42,22 @@ class _StopOnNonFinite(keras.callbacks.Callback):
                 "the last checkpoint (if any) is intact. Lower the learning rate or check "
                 "the data scaling."
             )
+
+
+class _Progress(keras.callbacks.ProgbarLogger):
+    """Keras' progress bar showing the stage's true epoch total ("Epoch 77/300").
+
+    The pipeline runs one `fit` per epoch so it can checkpoint and resume;
+    a plain progress bar would show "Epoch 77/77".
+    """
+
+    def __init__(self, total_epochs):
+        super().__init__()
+        self.total_epochs = total_epochs
+
+    def set_params(self, params):
+        super().set_params(params)
+        self.epochs = self.total_epochs
 
 
 def _epoch_order(n: int, seed: int | None, stage: str, epoch: int) -> np.ndarray:
@@ -206,10 +222,10 @@ def train_dec(
         return _load_checkpoint(model_path), report
     if seed is not None:
         keras.utils.set_random_seed(seed)
-        tf.config.experimental.enable_op_determinism()
-    keras_verbose = "auto" if verbose else 0
+        enable_determinism()
     report = ckpt.state["report"] or {
         "package_version": __version__,
+        "backend": keras.backend.backend(),
         "n_samples": int(len(x)),
         "n_features": int(x.shape[1]),
         "n_clusters": n_clusters,
@@ -219,114 +235,147 @@ def train_dec(
         "seconds": {},
     }
     ckpt.state["report"] = report
-    seconds = report["seconds"]
+    run = _Run(x, y, recipe, seed, report, ckpt, verbose, checkpoint_every)
 
-    def add_time(stage, start):
+    if baseline_kmeans and "kmeans_raw" not in report["seconds"]:
+        run.kmeans_on_raw_features(n_clusters)
+    stage = ckpt.state["stage"]
+    if stage in ("start", "pretrain"):
+        encoder = encoder_of(run.pretrain(pretrain_callbacks))
+        dec = run.initialize_dec(encoder, n_clusters)
+    else:
+        dec = _load_checkpoint(ckpt.path("dec.keras"))
+    run.train_dec(dec, dec_callbacks)
+    return dec, run.finish(dec, output)
+
+
+class _Run:
+    """The three stages of `train_dec`, sharing the data, the report and the checkpoints."""
+
+    def __init__(self, x, y, recipe, seed, report, ckpt, verbose, checkpoint_every):
+        self.x, self.y, self.recipe, self.seed = x, y, recipe, seed
+        self.report, self.ckpt = report, ckpt
+        self.verbose = "auto" if verbose else 0
+        self.checkpoint_every = checkpoint_every
+
+    def add_time(self, stage, start):
+        seconds = self.report["seconds"]
         seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - start
 
-    if baseline_kmeans and "kmeans_raw" not in seconds:
+    def _checkpoint_due(self, epoch, last):
+        return epoch % self.checkpoint_every == 0 or last
+
+    def kmeans_on_raw_features(self, n_clusters):
         from sklearn.cluster import KMeans
 
         start = time.perf_counter()
-        labels = KMeans(n_clusters, n_init=recipe.n_init, random_state=seed).fit_predict(x)
-        add_time("kmeans_raw", start)
-        if y is not None:
-            report["kmeans_raw"] = evaluate_clustering(y, labels)
+        labels = KMeans(n_clusters, n_init=self.recipe.n_init,
+                        random_state=self.seed).fit_predict(self.x)
+        self.add_time("kmeans_raw", start)
+        if self.y is not None:
+            self.report["kmeans_raw"] = evaluate_clustering(self.y, labels)
 
     # -- 1. pretraining, one epoch per fit call so it can stop and resume anywhere.
-    stage, epoch = ckpt.state["stage"], ckpt.state["epoch"]
-    if stage in ("start", "pretrain"):
-        if stage == "pretrain":
+    def pretrain(self, callbacks=None) -> keras.Model:
+        x, recipe, ckpt = self.x, self.recipe, self.ckpt
+        if ckpt.state["stage"] == "pretrain":
             autoencoder = _load_checkpoint(ckpt.path("autoencoder.keras"))
+            epoch = ckpt.state["epoch"]
         else:
-            autoencoder, _ = build_autoencoder(x.shape[1], dims=recipe.dims, seed=seed)
+            autoencoder = self._new_autoencoder()
             epoch = 0
-            if recipe.pretrain_method == "layerwise":
-                start = time.perf_counter()
-                pretrain_autoencoder(autoencoder, x, method="layerwise", epochs=0,
-                                     layerwise_epochs=recipe.pretrain_epochs,
-                                     batch_size=recipe.pretrain_batch_size, verbose=keras_verbose,
-                                     seed=seed)
-                add_time("pretrain", start)
-            rate = recipe.pretrain_learning_rate
-            if recipe.pretrain_schedule == "cosine" and recipe.pretrain_epochs:
-                steps = -(-len(x) // recipe.pretrain_batch_size) * recipe.pretrain_epochs
-                rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=steps)
-            autoencoder.compile(
-                optimizer=keras.optimizers.SGD(learning_rate=rate,
-                                               momentum=recipe.pretrain_momentum),
-                loss="mse",
-            )
-        callbacks = [_StopOnNonFinite("pretraining"), *(pretrain_callbacks or [])]
-        while epoch < recipe.pretrain_epochs:
+        epochs = recipe.pretrain_epochs
+        callbacks = [_StopOnNonFinite("pretraining"), _Progress(epochs), *(callbacks or [])]
+        while epoch < epochs:
             start = time.perf_counter()
-            order = _epoch_order(len(x), seed, "pretrain", epoch)
-            epoch_data = _batches(x[order], recipe.pretrain_batch_size, pairs=True)
-            autoencoder.fit(epoch_data, shuffle=False, initial_epoch=epoch, epochs=epoch + 1,
-                            callbacks=callbacks, verbose=keras_verbose)
+            x_epoch = x[_epoch_order(len(x), self.seed, "pretrain", epoch)]
+            autoencoder.fit(**fit_inputs(x_epoch, recipe.pretrain_batch_size, pairs=True),
+                            shuffle=False, initial_epoch=epoch, epochs=epoch + 1,
+                            callbacks=callbacks, verbose=self.verbose)
             epoch += 1
-            add_time("pretrain", start)
-            if epoch % checkpoint_every == 0 or epoch == recipe.pretrain_epochs:
+            self.add_time("pretrain", start)
+            if self._checkpoint_due(epoch, epoch == epochs):
                 ckpt.save("pretrain", epoch, autoencoder, "autoencoder.keras")
-        encoder = encoder_of(autoencoder)
+        return autoencoder
 
-        # -- 2. k-means on the embeddings.
+    def _new_autoencoder(self) -> keras.Model:
+        x, recipe = self.x, self.recipe
+        autoencoder, _ = build_autoencoder(x.shape[1], dims=recipe.dims, seed=self.seed)
+        if recipe.pretrain_method == "layerwise":
+            start = time.perf_counter()
+            pretrain_autoencoder(autoencoder, x, method="layerwise", epochs=0,
+                                 layerwise_epochs=recipe.pretrain_epochs,
+                                 batch_size=recipe.pretrain_batch_size, verbose=self.verbose,
+                                 seed=self.seed)
+            self.add_time("pretrain", start)
+        rate = recipe.pretrain_learning_rate
+        if recipe.pretrain_schedule == "cosine" and recipe.pretrain_epochs:
+            steps = -(-len(x) // recipe.pretrain_batch_size) * recipe.pretrain_epochs
+            rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=steps)
+        autoencoder.compile(
+            optimizer=keras.optimizers.SGD(learning_rate=rate, momentum=recipe.pretrain_momentum),
+            loss="mse",
+        )
+        return autoencoder
+
+    # -- 2. k-means on the embeddings gives the initial centres.
+    def initialize_dec(self, encoder, n_clusters) -> DEC:
+        recipe = self.recipe
         dec = DEC(encoder, n_clusters=n_clusters, alpha=recipe.alpha,
                   update_interval=recipe.update_interval, tol=recipe.tol)
         start = time.perf_counter()
-        dec.initialize_centers(x, n_init=recipe.n_init, seed=seed)
-        add_time("kmeans_init", start)
-        if y is not None:
-            report["autoencoder_kmeans"] = evaluate_clustering(y, dec.initial_labels_)
+        dec.initialize_centers(self.x, n_init=recipe.n_init, seed=self.seed)
+        self.add_time("kmeans_init", start)
+        if self.y is not None:
+            self.report["autoencoder_kmeans"] = evaluate_clustering(self.y, dec.initial_labels_)
         dec.compile(optimizer=keras.optimizers.SGD(learning_rate=recipe.learning_rate,
                                                    momentum=recipe.momentum))
-        epoch = 0
-        ckpt.save("dec", 0, dec, "dec.keras")
-    else:
-        dec = _load_checkpoint(ckpt.path("dec.keras"))
+        self.ckpt.save("dec", 0, dec, "dec.keras")
+        return dec
 
     # -- 3. DEC, one epoch per fit call; stops at tol or max_iter.
-    callbacks = [_StopOnNonFinite("DEC"), *(dec_callbacks or [])]
-    refresh_data = _batches(x, dec.refresh_batch_size)
-    history = report.setdefault("history", {"loss": [], "label_change": []})
-    refreshes = report.setdefault("refreshes", [])
-    while dec.n_iter_ < recipe.max_iter and not dec.converged_:
-        start = time.perf_counter()
-        order = _epoch_order(len(x), seed, "dec", epoch)
-        steps_left = recipe.max_iter - dec.n_iter_
+    def train_dec(self, dec, callbacks=None):
+        x, recipe, ckpt = self.x, self.recipe, self.ckpt
+        epoch = ckpt.state["epoch"] if ckpt.state["stage"] == "dec" else 0
         batches = -(-len(x) // recipe.batch_size)
-        h = dec.fit(_batches(x[order], recipe.batch_size).take(min(batches, steps_left)),
-                    shuffle=False, initial_epoch=epoch, epochs=epoch + 1, callbacks=callbacks,
-                    verbose=keras_verbose, target_data=refresh_data,
-                    target_data_ordered=True)
-        epoch += 1
-        add_time("dec", start)
-        for key in history:
-            history[key].extend(float(v) for v in h.history[key])
-        refreshes.extend(h.refreshes)
-        if epoch % checkpoint_every == 0 or dec.converged_ or dec.n_iter_ >= recipe.max_iter:
-            ckpt.save("dec", epoch, dec, "dec.keras")
+        total_epochs = -(-recipe.max_iter // batches)
+        callbacks = [_StopOnNonFinite("DEC"), _Progress(total_epochs), *(callbacks or [])]
+        history = self.report.setdefault("history", {"loss": [], "label_change": []})
+        refreshes = self.report.setdefault("refreshes", [])
+        while dec.n_iter_ < recipe.max_iter and not dec.converged_:
+            start = time.perf_counter()
+            steps = min(batches, recipe.max_iter - dec.n_iter_)
+            order = _epoch_order(len(x), self.seed, "dec", epoch)[:steps * recipe.batch_size]
+            h = dec.fit(**fit_inputs(x[order], recipe.batch_size), shuffle=False,
+                        initial_epoch=epoch, epochs=epoch + 1, callbacks=callbacks,
+                        verbose=self.verbose, target_data=x)
+            epoch += 1
+            self.add_time("dec", start)
+            for key in history:
+                history[key].extend(float(v) for v in h.history[key])
+            refreshes.extend(h.refreshes)
+            done = dec.converged_ or dec.n_iter_ >= recipe.max_iter
+            if self._checkpoint_due(epoch, done):
+                ckpt.save("dec", epoch, dec, "dec.keras")
+        self.final_epoch = epoch
 
-    report["dec_iterations"] = dec.n_iter_
-    report["converged"] = dec.converged_
-    report["target_refreshes"] = int(dec.target_refreshes.numpy())
-    report["final_label_change"] = float(dec.label_change.numpy())
-    if y is not None:
-        report["dec"] = evaluate_clustering(y, dec.predict_clusters(x))
-    seconds["total"] = sum(v for k, v in seconds.items() if k != "total")
-
-    if output is not None:
-        atomic.save_model(dec, os.path.join(output, "model.keras"))
-        atomic.write_text(os.path.join(output, "history.csv"), _history_csv(history))
-        atomic.write_json(os.path.join(output, "metrics.json"), report)
-        ckpt.save("done", epoch)
-    return dec, report
-
-
-def _batches(x, batch_size, pairs=False):
-    """A plain batched dataset of `x` (or `(x, x)`), in the given order."""
-    data = tf.data.Dataset.from_tensor_slices((x, x) if pairs else x)
-    return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    def finish(self, dec, output) -> dict:
+        report, x = self.report, self.x
+        report["dec_iterations"] = dec.n_iter_
+        report["converged"] = dec.converged_
+        report["target_refreshes"] = int(dec.target_refreshes.numpy())
+        report["final_label_change"] = float(dec.label_change.numpy())
+        if self.y is not None:
+            report["dec"] = evaluate_clustering(self.y, dec.predict_clusters(x))
+        seconds = report["seconds"]
+        seconds["total"] = sum(v for k, v in seconds.items() if k != "total")
+        if output is not None:
+            atomic.save_model(dec, os.path.join(output, "model.keras"))
+            atomic.write_text(os.path.join(output, "history.csv"),
+                              _history_csv(report["history"]))
+            atomic.write_json(os.path.join(output, "metrics.json"), report)
+            self.ckpt.save("done", self.final_epoch)
+        return report
 
 
 def _history_csv(history: dict) -> str:

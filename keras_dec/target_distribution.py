@@ -1,14 +1,14 @@
-"""DEC's auxiliary target distribution and its KL loss, as TensorFlow ops."""
+"""DEC's auxiliary target distribution and its KL loss, in `keras.ops` (any backend)."""
 
 from __future__ import annotations
 
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 _TINY = float(np.finfo("float32").tiny)
 
 
-def target_distribution(q: tf.Tensor, frequencies: tf.Tensor) -> tf.Tensor:
+def target_distribution(q, frequencies):
     """The paper's target P from soft assignments Q (eq. 3).
 
         p_ij = (q_ij^2 / f_j) / sum_j' (q_ij'^2 / f_j'),   f_j = sum_i q_ij
@@ -30,18 +30,16 @@ def target_distribution(q: tf.Tensor, frequencies: tf.Tensor) -> tf.Tensor:
     >>> import numpy as np
     >>> q = np.array([[0.6, 0.4], [0.5, 0.5]], dtype="float32")
     >>> p = target_distribution(q, q.sum(axis=0))
-    >>> [[round(float(v), 3) for v in row] for row in p]
+    >>> [[round(float(v), 3) for v in row] for row in ops.convert_to_numpy(p)]
     [[0.648, 0.352], [0.45, 0.55]]
     """
-    q = tf.convert_to_tensor(q)
-    frequencies = tf.cast(frequencies, q.dtype)
-    log_weight = 2.0 * tf.math.log(tf.maximum(q, _TINY)) - tf.math.log(
-        tf.maximum(frequencies, _TINY)
-    )
-    return tf.nn.softmax(log_weight, axis=-1)
+    q = ops.convert_to_tensor(q)
+    frequencies = ops.cast(frequencies, q.dtype)
+    log_weight = 2.0 * ops.log(ops.maximum(q, _TINY)) - ops.log(ops.maximum(frequencies, _TINY))
+    return ops.softmax(log_weight, axis=-1)
 
 
-def kl_divergence(p: tf.Tensor, log_q: tf.Tensor) -> tf.Tensor:
+def kl_divergence(p, log_q):
     """Per-sample KL(P || Q) = sum_j p_ij (log p_ij - log q_ij).
 
     Takes `log q` (e.g. a `log_softmax`) rather than `q` so that tiny
@@ -51,8 +49,10 @@ def kl_divergence(p: tf.Tensor, log_q: tf.Tensor) -> tf.Tensor:
 
     >>> import numpy as np
     >>> p = np.array([[0.5, 0.5]], dtype="float32")
-    >>> float(kl_divergence(p, np.log(p))[0])
+    >>> float(ops.convert_to_numpy(kl_divergence(p, np.log(p)))[0])
     0.0
     """
-    p = tf.convert_to_tensor(p)
-    return tf.reduce_sum(tf.math.xlogy(p, p) - p * log_q, axis=-1)
+    p = ops.convert_to_tensor(p)
+    log_q = ops.convert_to_tensor(log_q)
+    # p * log(max(p, tiny)) is exactly 0 where p == 0, as xlogy.
+    return ops.sum(p * ops.log(ops.maximum(p, _TINY)) - p * log_q, axis=-1)

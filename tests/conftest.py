@@ -2,17 +2,33 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import tensorflow as tf  # noqa: E402
-
-# Two logical CPU devices, so tf.distribute.MirroredStrategy can be tested here.
-tf.config.set_logical_device_configuration(
-    tf.config.list_physical_devices("CPU")[0],
-    [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()],
-)
+import importlib.util  # noqa: E402
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+
+BACKEND = keras.backend.backend()
+
+if BACKEND == "tensorflow":
+    import tensorflow as tf
+
+    # Two logical CPU devices, so tf.distribute.MirroredStrategy can be tested here.
+    tf.config.set_logical_device_configuration(
+        tf.config.list_physical_devices("CPU")[0],
+        [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()],
+    )
+
+# Tests of TensorFlow-only features (export, tf.data input, tf.distribute) are
+# skipped when the suite runs on the JAX or PyTorch backend.
+tensorflow_only = pytest.mark.skipif(
+    BACKEND != "tensorflow", reason="TensorFlow backend only (export, tf.data, tf.distribute)"
+)
+
+# tf.data input works on every backend, as long as TensorFlow is installed.
+needs_tensorflow = pytest.mark.skipif(
+    importlib.util.find_spec("tensorflow") is None, reason="TensorFlow is not installed"
+)
 
 
 @pytest.fixture(autouse=True)

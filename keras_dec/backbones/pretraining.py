@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from keras_dec.recipe import PRETRAIN_METHODS as METHODS
-from keras_dec.utils.data import inputs_only
+from keras_dec.utils.data import inputs_only, is_tf_dataset
 from keras_dec.utils.validation import check_features, check_fraction, check_int
 
 
@@ -87,7 +86,7 @@ def pretrain_autoencoder(
         layerwise_epochs = epochs
     layerwise_epochs = check_int("layerwise_epochs", layerwise_epochs, 0)
 
-    if isinstance(x, tf.data.Dataset):
+    if is_tf_dataset(x):
         features = inputs_only(x)
     else:
         n_features = autoencoder.input_shape[1:]
@@ -113,7 +112,7 @@ def pretrain_autoencoder(
         loss="mse",
         jit_compile=jit_compile,
     )
-    if isinstance(features, tf.data.Dataset):
+    if is_tf_dataset(features):
         return autoencoder.fit(
             features.map(lambda b: (b, b)),
             epochs=epochs,
@@ -162,7 +161,7 @@ def _greedy_layerwise(
             loss="mse",
             jit_compile=jit_compile,
         )
-        if isinstance(current, tf.data.Dataset):
+        if is_tf_dataset(current):
             pair.fit(current.map(lambda b: (b, b)), epochs=epochs, verbose=verbose)
             current = current.map(lambda b, layer=encoder_layer: layer(b))
         else:

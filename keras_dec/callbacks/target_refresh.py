@@ -16,27 +16,28 @@ class TargetRefresh(keras.callbacks.Callback):
     loops can reuse it. A refresh is one streaming pass over `data` (see
     `DEC.refresh_target`). Training stops as soon as the fraction of points
     whose cluster changed since the previous refresh falls below the model's
-    `tol`, the paper's stopping rule.
+    `tol`, the paper's stopping rule. It needs `steps_per_execution=1`: it
+    counts one step per `on_train_batch_end`.
 
     Args:
-        data: a finite, batched `tf.data.Dataset` of inputs: the whole
-            training set, used for the refresh passes.
+        data: the whole training set, used for the refresh passes: a float
+            array (batched by the model's `refresh_batch_size`) or a finite,
+            batched `tf.data.Dataset` of inputs.
         verbose: int, 1 prints one line per refresh.
         ordered: bool, `data` yields the same samples in the same order at
             every pass, so labels can be cached (see `DEC.refresh_target`).
 
     Example:
 
-    >>> import numpy as np, keras, tensorflow as tf
+    >>> import numpy as np, keras
     >>> from keras_dec import DEC
     >>> x = np.random.default_rng(0).random((40, 4)).astype("float32")
     >>> encoder = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
     >>> dec = DEC(encoder, n_clusters=2, update_interval=2)
     >>> _ = dec.initialize_centers(x, seed=0)
     >>> dec.compile()
-    >>> data = tf.data.Dataset.from_tensor_slices(x).batch(16)
-    >>> _ = keras.Model.fit(dec, data, epochs=1, verbose=0,
-    ...                     callbacks=[TargetRefresh(data)])
+    >>> _ = keras.Model.fit(dec, x, batch_size=16, epochs=1, verbose=0,
+    ...                     callbacks=[TargetRefresh(x, ordered=True)])
     >>> int(dec.target_refreshes.numpy()) >= 1
     True
     """
@@ -47,15 +48,30 @@ class TargetRefresh(keras.callbacks.Callback):
         self.verbose = verbose
         self.ordered = ordered
         self.records: list[dict] = []
+        self._steps_since_refresh = 0
 
-    def _refresh(self):
+    def _check_loss(self, loss, model):
+        # The loss is the epoch's running mean, so a NaN step keeps it NaN until
+        # the epoch ends: checking at refreshes and epoch ends needs no host
+        # round trip per step.
+        if loss is not None and not math.isfinite(float(keras.ops.convert_to_numpy(loss))):
+            raise FloatingPointError(
+                f"The DEC loss became {float(keras.ops.convert_to_numpy(loss))} at step "
+                f"{int(model.train_steps.numpy())}. Training stopped; lower the learning "
+                "rate or check the input scaling."
+            )
+
+    def _refresh(self, logs=None):
         model = self.model
+        loss = (logs or {}).get("loss")
+        self._check_loss(loss, model)
         start = time.perf_counter()
         change = model.refresh_target(self.data, ordered=self.ordered)
+        self._steps_since_refresh = 0
         record = {
             "step": int(model.train_steps.numpy()),
             "label_change": change,
-            "loss": float(model.loss_tracker.result().numpy()),
+            "loss": float(keras.ops.convert_to_numpy(model.loss_tracker.result())),
             "seconds": time.perf_counter() - start,
         }
         self.records.append(record)
@@ -69,17 +85,20 @@ class TargetRefresh(keras.callbacks.Callback):
                 print(f"[DEC] label change {change:.5f} < tol {model.tol}: converged.")
 
     def on_train_begin(self, logs=None):
-        if int(self.model.target_refreshes.numpy()) == 0:
+        model = self.model
+        if int(model.target_refreshes.numpy()) == 0:
             self._refresh()
+        else:
+            self._steps_since_refresh = int(model.train_steps.numpy()) - int(
+                model.last_refresh_step.numpy()
+            )
 
     def on_train_batch_end(self, batch, logs=None):
-        model = self.model
-        loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(float(loss)):
-            raise FloatingPointError(
-                f"The DEC loss became {float(loss)} at step {int(model.train_steps.numpy())}. "
-                "Training stopped; lower the learning rate or check the input scaling."
-            )
-        steps = int(model.train_steps.numpy()) - int(model.last_refresh_step.numpy())
-        if steps >= model.update_interval:
-            self._refresh()
+        # Counted here rather than read from the model: on JAX every read of a
+        # model variable during `fit` syncs the whole training state.
+        self._steps_since_refresh += 1
+        if self._steps_since_refresh >= self.model.update_interval:
+            self._refresh(logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._check_loss((logs or {}).get("loss"), self.model)

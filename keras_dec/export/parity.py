@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from keras_dec.errors import ParityError  # noqa: F401 - part of keras_dec.export's API
+
 # Float32 formats must match to this absolute tolerance with identical ids;
 # quantised formats must agree on at least this fraction of cluster ids.
 FLOAT32_ATOL = 1e-5
 MIN_AGREEMENT = {"dynamic": 0.995, "float16": 0.995, "int8": 0.99}
-
-
-class ParityError(RuntimeError):
-    """An exported model does not reproduce the Keras model within its threshold."""
 
 
 def check_parity(

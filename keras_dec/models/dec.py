@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
+from keras_dec.backend import DECTrainer, compile_function
 from keras_dec.callbacks.target_refresh import TargetRefresh
 from keras_dec.layers.clustering_layer import ClusteringLayer
 from keras_dec.target_distribution import kl_divergence, target_distribution
-from keras_dec.utils.data import inputs_only
+from keras_dec.utils.data import inputs_only, is_tf_dataset, iter_batches
 from keras_dec.utils.validation import (
     check_features,
     check_fraction,
@@ -19,7 +20,7 @@ from keras_dec.utils.validation import (
 
 
 @keras.saving.register_keras_serializable(package="keras_dec")
-class DEC(keras.Model):
+class DEC(DECTrainer, keras.Model):
     """Deep Embedded Clustering on top of any Keras encoder.
 
     `DEC` joins a functional encoder `z = f(x)` to a `ClusteringLayer` and
@@ -38,6 +39,11 @@ class DEC(keras.Model):
     from the snapshot. Memory does not grow with N, the data can be a
     `tf.data` stream, and the snapshot is saved with the model, so a saved
     model resumes training exactly.
+
+    It trains on the TensorFlow, JAX and PyTorch backends: the loss
+    (`dec_loss`) is written once in `keras.ops`, and the step that applies it
+    is the backend's own (`keras_dec/backend/<name>.py`). A model saved on
+    one backend loads on any other.
 
     Args:
         encoder: `keras.Model` mapping inputs to embeddings `(batch, D)`,
@@ -131,9 +137,9 @@ class DEC(keras.Model):
             shape=(self.n_clusters,), initializer="ones", trainable=False,
             name="cluster_frequencies",
         )
-        self.train_steps = state("train_steps", "int64", 0)
-        self.last_refresh_step = state("last_refresh_step", "int64", 0)
-        self.target_refreshes = state("target_refreshes", "int64", 0)
+        self.train_steps = state("train_steps", "int32", 0)
+        self.last_refresh_step = state("last_refresh_step", "int32", 0)
+        self.target_refreshes = state("target_refreshes", "int32", 0)
         self.label_change = state("label_change", "float32", 1.0)
         self.converged = state("converged", "bool", False)
         self.centers_initialized = state("centers_initialized", "bool", False)
@@ -173,34 +179,35 @@ class DEC(keras.Model):
         self.compile(**config)
         self.optimizer.build(self.trainable_variables)
 
-    def _kl_loss(self, x, training):
+    def dec_loss(self, x, training=False, replicas=1):
+        """DEC's loss on a batch: `(loss, per_sample_kl)`, in backend-neutral `keras.ops`.
+
+        P comes from the frozen target snapshot and the data-set frequencies
+        f_j (no gradient flows into it); Q from the live encoder and centres.
+        `loss` is the batch's summed KL divided by the global batch
+        (`replicas` x batch), plus any layer losses, so that gradients summed
+        over replicas equal a single-device step's.
+        """
         q_target = self.target_clustering(self.target_encoder(x, training=False))
-        p = tf.stop_gradient(target_distribution(q_target, self.cluster_frequencies))
+        p = ops.stop_gradient(target_distribution(q_target, self.cluster_frequencies))
         z = self.encoder(x, training=training)
-        log_q = tf.nn.log_softmax(self.clustering.logits(z), axis=-1)
-        return kl_divergence(p, log_q)
+        log_q = ops.log_softmax(self.clustering.logits(z), axis=-1)
+        per_sample = kl_divergence(p, log_q)
+        global_batch = ops.cast(ops.shape(per_sample)[0] * replicas, per_sample.dtype)
+        loss = ops.sum(per_sample) / global_batch
+        if self.losses:
+            loss = loss + ops.sum(ops.stack(self.losses)) / replicas
+        return loss, per_sample
 
-    def train_step(self, data):
-        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        with tf.GradientTape() as tape:
-            per_sample = self._kl_loss(x, training=True)
-            # Gradients are summed over replicas: scale by the global batch.
-            global_batch = tf.cast(tf.shape(per_sample)[0] * replicas, per_sample.dtype)
-            loss = tf.reduce_sum(per_sample) / global_batch
-            if self.losses:
-                loss += tf.add_n(self.losses) / replicas
-        variables = self.trainable_variables
-        gradients = tape.gradient(loss, variables)
-        self.optimizer.apply_gradients(zip(gradients, variables, strict=True))
-        self.train_steps.assign_add(1)
+    def dec_update_state(self, per_sample, count_step=True):
+        """Counts the step and updates the loss metric; returns the step's logs."""
+        if count_step:
+            self.train_steps.assign_add(1)
         self.loss_tracker.update_state(per_sample)
-        return {"loss": self.loss_tracker.result(), "label_change": self.label_change}
-
-    def test_step(self, data):
-        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        self.loss_tracker.update_state(self._kl_loss(x, training=False))
-        return {"loss": self.loss_tracker.result()}
+        logs = {"loss": self.loss_tracker.result()}
+        if count_step:
+            logs["label_change"] = ops.convert_to_tensor(self.label_change)
+        return logs
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, callbacks=None, target_data=None,
             target_data_ordered=False, refresh_verbose=0, **kwargs):
@@ -211,9 +218,11 @@ class DEC(keras.Model):
                 (or `(inputs, labels)`; labels are ignored).
             y: must be None (DEC is unsupervised).
             batch_size, epochs, callbacks, **kwargs: as in `keras.Model.fit`.
-            target_data: optional finite batched `tf.data.Dataset` used for
-                the refresh passes; defaults to `x` (for an infinite or
-                repeated training stream, pass one epoch of data here).
+            target_data: optional float array or finite batched
+                `tf.data.Dataset` used for the refresh passes; defaults to
+                `x` (for an infinite or repeated training stream, or a
+                training array that is a shuffled or partial copy of the
+                data, pass the whole data set here, in a fixed order).
             target_data_ordered: bool, `target_data` yields the same samples
                 in the same order at every pass (see `refresh_target`).
                 Always true for NumPy `x` without `target_data`.
@@ -230,24 +239,23 @@ class DEC(keras.Model):
                 f"{type(y).__name__}"
             )
         self._check_initialized()
-        ordered = False
-        if isinstance(x, tf.data.Dataset):
+        if is_tf_dataset(x):
             self._check_dataset(x, "x")
-            refresh_data = inputs_only(x)
+            refresh_data, ordered = inputs_only(x), False
         else:
+            # Arrays are refreshed in their own (fixed) order, whatever `shuffle` does.
             x = self._check_array(x)
-            refresh_data = tf.data.Dataset.from_tensor_slices(x).batch(self.refresh_batch_size)
-            ordered = True
+            refresh_data, ordered = x, True
         if target_data is not None:
-            if not isinstance(target_data, tf.data.Dataset):
-                raise TypeError(
-                    "`target_data` must be a batched tf.data.Dataset. Received: "
-                    f"target_data of type {type(target_data).__name__}"
-                )
-            self._check_dataset(target_data, "target_data")
-            refresh_data = inputs_only(target_data)
-            ordered = bool(target_data_ordered)
-        if refresh_data.cardinality() == tf.data.INFINITE_CARDINALITY:
+            if is_tf_dataset(target_data):
+                self._check_dataset(target_data, "target_data")
+                refresh_data = inputs_only(target_data)
+                ordered = bool(target_data_ordered)
+            else:
+                refresh_data = self._check_array(target_data, name="target_data")
+                ordered = True
+        infinite = -1  # tf.data.INFINITE_CARDINALITY
+        if is_tf_dataset(refresh_data) and int(refresh_data.cardinality()) == infinite:
             raise ValueError(
                 "The target refresh needs one finite pass over the data, but the dataset "
                 "repeats forever. Pass `target_data=` with one epoch of the data."
@@ -268,7 +276,7 @@ class DEC(keras.Model):
     def predict(self, x, batch_size=None, **kwargs):
         """Soft assignments Q for `x`, as `keras.Model.predict`."""
         self._check_initialized()
-        if not isinstance(x, tf.data.Dataset):
+        if not is_tf_dataset(x):
             x = self._check_array(x, min_samples=1)
         return super().predict(x, batch_size=batch_size or self.refresh_batch_size, **kwargs)
 
@@ -319,7 +327,7 @@ class DEC(keras.Model):
 
     def embed(self, x, batch_size: int | None = None, _check: bool = True) -> np.ndarray:
         """The encoder's embeddings of `x`, as a NumPy array."""
-        if not isinstance(x, tf.data.Dataset):
+        if not is_tf_dataset(x):
             x = self._check_array(x, min_samples=1)
         else:
             self._check_dataset(x, "x")
@@ -354,13 +362,15 @@ class DEC(keras.Model):
         """Whether the last `fit` stopped because the label change fell below `tol`."""
         return bool(self.converged.numpy())
 
-    def refresh_target(self, data: tf.data.Dataset, ordered: bool = False) -> float | None:
+    def refresh_target(self, data, ordered: bool = False) -> float | None:
         """Recomputes the target from the current weights in one pass over `data`.
 
         Accumulates the soft frequencies f_j, counts the points whose cluster
         differs from the previous snapshot's, then copies the current weights
         into the snapshot. Returns the label-change fraction, or None at the
-        first refresh (nothing to compare with).
+        first refresh (nothing to compare with). Each batch is one compiled
+        call on the backend (`tf.function`, `jax.jit`, or eager PyTorch
+        without autograd); only K sums, a count and the labels come back.
 
         The previous snapshot's labels are recomputed in the same pass (a
         second forward pass), which works for any stream, shuffled or not.
@@ -368,9 +378,14 @@ class DEC(keras.Model):
         samples in the same order at every pass (e.g. an unshuffled array);
         the labels of the previous pass are then kept (4 bytes per sample)
         and reused instead of the second forward pass.
+
+        Args:
+            data: float array (batched by `refresh_batch_size`) or a finite
+                batched `tf.data.Dataset` of inputs.
+            ordered: bool, see above.
         """
         if self._refresh_fn is None:
-            self._refresh_fn = tf.function(self._refresh_batch, reduce_retracing=True)
+            self._refresh_fn = compile_function(self, self._refresh_batch)
         refreshes = int(self.target_refreshes.numpy())
         first = refreshes == 0
         cache = self._label_cache
@@ -378,19 +393,26 @@ class DEC(keras.Model):
             ordered and not first and cache is not None and cache["data"] is data
             and cache["refresh"] == refreshes
         )
+        compare = not (first or use_cache)
         frequencies = np.zeros(self.n_clusters, dtype="float64")
         changed = 0
         total = 0
         labels = []
-        for batch in data:
-            f, c, n, batch_labels = self._refresh_fn(batch, tf.constant(not (first or use_cache)))
-            frequencies += f.numpy()
-            changed += int(c)
-            total += int(n)
+        for batch in iter_batches(data, self.refresh_batch_size):
+            f, c, batch_labels = self._refresh_fn(batch, compare)
+            frequencies += ops.convert_to_numpy(f)
+            changed += int(ops.convert_to_numpy(c))
+            total += int(batch_labels.shape[0])
             if ordered:
-                labels.append(batch_labels.numpy())
+                labels.append(ops.convert_to_numpy(batch_labels))
         if total == 0:
             raise ValueError("The data for the target refresh is empty (0 samples).")
+        if not np.all(np.isfinite(frequencies)):
+            raise FloatingPointError(
+                "The soft assignments became NaN or Inf at DEC step "
+                f"{int(self.train_steps.numpy())}: the encoder or centre weights are no "
+                "longer finite (non-finite input, or a learning rate too high). Training stopped."
+            )
         if ordered:
             labels = np.concatenate(labels)
             if use_cache:
@@ -403,31 +425,27 @@ class DEC(keras.Model):
             self._label_cache = {"data": data, "refresh": refreshes + 1, "labels": labels}
         else:
             self._label_cache = None
+        # A copy, not the live buffer: on JAX the next step donates the live one.
         for target, source in zip(self.target_encoder.weights, self.encoder.weights, strict=True):
-            target.assign(source)
-        self.target_clustering.centers.assign(self.clustering.centers)
+            target.assign(ops.copy(source.value))
+        self.target_clustering.centers.assign(ops.copy(self.clustering.centers.value))
         self.cluster_frequencies.assign(frequencies.astype("float32"))
         self.target_refreshes.assign_add(1)
-        self.last_refresh_step.assign(self.train_steps)
+        self.last_refresh_step.assign(int(self.train_steps.numpy()))
         change = None if first else changed / total
         self.label_change.assign(1.0 if change is None else change)
         return change
 
     def _refresh_batch(self, x, compare):
         q = self.clustering(self.encoder(x, training=False))
-        labels = tf.argmax(q, axis=-1, output_type=tf.int32)
+        labels = ops.cast(ops.argmax(q, axis=-1), "int32")
         if compare:
             old = self.target_clustering(self.target_encoder(x, training=False))
-            old_labels = tf.argmax(old, axis=-1, output_type=tf.int32)
-            changed = tf.reduce_sum(tf.cast(labels != old_labels, tf.int64))
+            old_labels = ops.cast(ops.argmax(old, axis=-1), "int32")
+            changed = ops.sum(ops.cast(ops.not_equal(labels, old_labels), "int32"))
         else:
-            changed = tf.constant(0, tf.int64)
-        return (
-            tf.reduce_sum(tf.cast(q, tf.float64), axis=0),
-            changed,
-            tf.shape(x, out_type=tf.int64)[0],
-            labels,
-        )
+            changed = ops.zeros((), "int32")
+        return ops.sum(q, axis=0), changed, labels
 
     # -- checks and config -------------------------------------------------
 
@@ -439,10 +457,10 @@ class DEC(keras.Model):
                 "before `fit`/`predict`."
             )
 
-    def _check_array(self, x, min_samples=None):
+    def _check_array(self, x, min_samples=None, name="x"):
         return check_features(
             x,
-            "x",
+            name,
             n_features=tuple(self.encoder.input_shape[1:]),
             min_samples=self.n_clusters if min_samples is None else min_samples,
         )
@@ -451,7 +469,8 @@ class DEC(keras.Model):
         spec = dataset.element_spec
         spec = spec[0] if isinstance(spec, tuple) else spec
         expected = tuple(self.encoder.input_shape[1:])
-        if not isinstance(spec, tf.TensorSpec) or tuple(spec.shape[1:]) != expected:
+        shape = getattr(spec, "shape", None)
+        if shape is None or tuple(shape[1:]) != expected:
             raise ValueError(
                 f"`{name}` must yield batches of shape (batch, {', '.join(map(str, expected))}) "
                 f"to match the encoder's input. Received: element_spec={dataset.element_spec}"

@@ -9,6 +9,7 @@ INFO lines, so warnings and errors still reach the user.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -19,6 +20,24 @@ _NOISE = (
     "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
     "To enable the following instructions:",
 )
+
+
+def configured_backend() -> str:
+    """The Keras backend that `import keras` will pick, without importing Keras.
+
+    Keras' own rule: `$KERAS_BACKEND`, else `backend` in `$KERAS_HOME/keras.json`
+    (default `~/.keras/keras.json`), else TensorFlow.
+    """
+    if "keras" in sys.modules:
+        return sys.modules["keras"].backend.backend()
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    try:
+        with open(os.path.join(home, "keras.json"), encoding="utf-8") as f:
+            return str(json.load(f).get("backend", "tensorflow"))
+    except (OSError, ValueError, AttributeError):
+        return "tensorflow"
 
 
 def import_tensorflow_quietly():

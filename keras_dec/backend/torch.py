@@ -1,0 +1,48 @@
+"""DEC's training step on the PyTorch backend: `zero_grad` / `backward` / `optimizer.apply`."""
+
+from __future__ import annotations
+
+import keras
+import torch
+
+
+class DECTrainer:
+    """`train_step`/`test_step` for `DEC` on PyTorch, as in Keras' PyTorch guide."""
+
+    def train_step(self, data):
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        self.zero_grad()
+        loss, per_sample = self.dec_loss(x, training=True)
+        loss.backward()
+        variables = self.trainable_weights
+        gradients = [v.value.grad for v in variables]
+        with torch.no_grad():
+            self.optimizer.apply(gradients, variables)
+            return self.dec_update_state(per_sample.detach())
+
+    def test_step(self, data):
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        with torch.no_grad():
+            _, per_sample = self.dec_loss(x, training=False)
+            return self.dec_update_state(per_sample, count_step=False)
+
+
+def compile_function(model, fn):
+    """`fn(*args)` run eagerly without autograd (Keras' own PyTorch predict path)."""
+    del model
+
+    def call(*args):
+        with torch.no_grad():
+            return fn(*args)
+
+    return call
+
+
+def fit_inputs(x, batch_size, pairs=False) -> dict:
+    """`fit` arguments feeding `x` (and `x` as targets, with `pairs`) in order, in batches."""
+    return {"x": x, "y": x if pairs else None, "batch_size": batch_size}
+
+
+def enable_determinism() -> None:
+    """PyTorch's deterministic algorithms (errors on ops that have none)."""
+    torch.use_deterministic_algorithms(True)
