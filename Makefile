@@ -9,15 +9,24 @@ PY := $(VENV)/bin/python
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,jax,torch]"
 	touch $@
 
 # The main job end to end on scikit-learn's bundled digits (no download).
 demo: $(VENV)/.installed
 	$(VENV)/bin/keras-dec train --dataset digits --n-clusters 10 --output runs/digits --seed 0 --baseline
 
+# The tests that depend on the backend, run again on JAX and PyTorch; the whole
+# suite (export, serving, tf.distribute included) runs on TensorFlow.
+BACKEND_TESTS := tests/test_backends.py tests/test_clustering_layer.py tests/test_dec.py \
+	tests/test_dec_errors.py tests/test_dec_reference.py tests/test_target_distribution.py \
+	tests/test_autoencoder.py tests/test_cli.py tests/test_resume.py \
+	keras_dec/layers keras_dec/models keras_dec/callbacks keras_dec/target_distribution.py
+
 test: $(VENV)/.installed
 	$(PY) -m pytest
+	KERAS_BACKEND=jax $(PY) -m pytest $(BACKEND_TESTS)
+	KERAS_BACKEND=torch $(PY) -m pytest $(BACKEND_TESTS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check keras_dec tests examples benchmarks

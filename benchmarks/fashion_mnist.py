@@ -31,17 +31,17 @@ import numpy as np
 
 
 def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
-    """The machine's float32 matmul rate with TensorFlow (GFLOP/s)."""
-    import tensorflow as tf
+    """The machine's float32 matmul rate on the current Keras backend (GFLOP/s)."""
+    from keras import ops
 
-    a = tf.random.uniform((n, n))
-    b = tf.random.uniform((n, n))
-    fn = tf.function(lambda a, b: tf.matmul(a, b))
-    fn(a, b).numpy()
+    rng = np.random.default_rng(0)
+    a = ops.convert_to_tensor(rng.random((n, n), dtype="float32"))
+    b = ops.convert_to_tensor(rng.random((n, n), dtype="float32"))
+    ops.convert_to_numpy(ops.matmul(a, b))  # warm-up (and compilation)
     start = time.perf_counter()
     for _ in range(repeats):
-        out = fn(a, b)
-    out.numpy()
+        out = ops.matmul(a, b)
+    ops.convert_to_numpy(out)  # waits for asynchronous backends
     return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
 
 
@@ -118,12 +118,14 @@ def run_seed(x, y, seed, recipe, dataset, curve_every: int = 0) -> dict:
             report["seconds"][key] -= curve.seconds
     # The first epoch includes tracing/compilation; throughput uses the rest.
     steady = epochs.epoch_seconds[1:] or epochs.epoch_seconds
-    samples_per_s = len(x) / float(np.median(steady))
+    report["pretrain_seconds_per_epoch"] = float(np.median(steady))
+    samples_per_s = len(x) / report["pretrain_seconds_per_epoch"]
     macs = dense_macs(x.shape[1], recipe.dims)
     report["pretrain_samples_per_s"] = samples_per_s
     report["pretrain_gflops"] = samples_per_s * macs * 2 * 3 / 1e9  # fwd + bwd = 3x fwd
     dec_seconds = report["seconds"]["dec"]
     report["dec_seconds_in_train_steps"] = steps.step_seconds
+    report["dec_seconds_per_step"] = dec_seconds / max(report["dec_iterations"], 1)
     report["dec_fraction_outside_steps"] = 1.0 - steps.step_seconds / dec_seconds
     report["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return report
@@ -204,7 +206,8 @@ def summarize(results: list[dict], machine: dict) -> tuple[dict, str]:
         f"- peak RSS: {summary['peak_rss_mb']['mean']:.0f} MB",
         f"- recipe: {results[0]['recipe']}",
         f"- machine: {machine['cpus']} CPUs, {machine['platform']}, "
-        f"TensorFlow {machine['tensorflow']}, "
+        f"Keras backend {machine.get('backend', 'tensorflow')} on "
+        f"{machine.get('device', 'CPU, tensorflow ' + str(machine.get('tensorflow')))}, "
         f"date {machine['date']}",
     ]
     return summary, "\n".join(lines) + "\n"
@@ -224,9 +227,10 @@ def main(argv=None) -> int:
     add_recipe_flags(parser)  # overrides, for quick checks and experiments
     args = parser.parse_args(argv)
 
-    import tensorflow as tf
+    import keras
 
     from keras_dec import datasets
+    from keras_dec.backend import device_description
     from keras_dec.utils import atomic
 
     if args.dataset == "digits":
@@ -244,7 +248,8 @@ def main(argv=None) -> int:
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
-        "tensorflow": tf.__version__,
+        "backend": keras.backend.backend(),
+        "device": device_description(),
         "date": time.strftime("%Y-%m-%d"),
         "matmul_gflops": matmul_gflops(),
     }
@@ -259,6 +264,12 @@ def main(argv=None) -> int:
                 raise SystemExit(
                     f"{path} was run with another recipe ({done['recipe']}); "
                     "use another --out to compare recipes"
+                )
+            done_backend = done.get("backend", "tensorflow")
+            if done_backend != machine["backend"]:
+                raise SystemExit(
+                    f"{path} was run on the {done_backend} backend, this run is on "
+                    f"{machine['backend']}; use another --out to compare backends"
                 )
             results.append(done)
             print(f"seed {seed}: already done ({path}), skipped", flush=True)

@@ -54,8 +54,11 @@ RECIPE_FLAGS = (
 
 
 def add_recipe_flags(parser: argparse.ArgumentParser) -> None:
-    """Adds one flag per `RECIPE_FLAGS` row; unset flags stay None (the recipe's value)."""
+    """Adds `--recipe` and one flag per `RECIPE_FLAGS` row; unset flags stay None."""
     group = parser.add_argument_group("recipe (default: the dataset's recipe)")
+    group.add_argument("--recipe", choices=sorted(RECIPES), default=None,
+                       help="a named recipe from keras_dec.RECIPES instead of the dataset's "
+                       "(e.g. fashion_mnist_quick: 50 pretraining epochs, 8,000 DEC steps)")
     default = Recipe()
 
     def show(value):
@@ -73,8 +76,9 @@ def add_recipe_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def recipe_from_args(dataset: str, args: argparse.Namespace) -> Recipe:
-    """The dataset's recipe (or the default one) with the flags that were set."""
-    return RECIPES.get(dataset, Recipe()).replace(
+    """The named (or the dataset's, or the default) recipe with the flags that were set."""
+    base = RECIPES[args.recipe] if getattr(args, "recipe", None) else RECIPES.get(dataset, Recipe())
+    return base.replace(
         **{field: getattr(args, field) for _, field, _, _ in RECIPE_FLAGS}
     )
 

@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+from conftest import needs_tensorflow
 
 from keras_dec import build_autoencoder, pretrain_autoencoder
 from keras_dec.backbones.autoencoder import encoder_of
@@ -36,6 +37,7 @@ def test_layerwise_pretraining_trains_every_layer():
     assert all(not np.array_equal(a, b) for a, b in zip(before, after, strict=True))
 
 
+@needs_tensorflow
 def test_pretraining_accepts_a_dataset():
     import tensorflow as tf
 

@@ -1,8 +1,7 @@
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
-from conftest import small_encoder
+from conftest import needs_tensorflow, small_encoder, tensorflow_only
 
 from keras_dec import DEC, cluster_accuracy
 
@@ -27,11 +26,16 @@ def test_numpy_flow_clusters_blobs(blobs):
     labels = dec.predict_clusters(x)
     assert labels.dtype == np.int32
     np.testing.assert_array_equal(labels, q.argmax(1))
-    assert cluster_accuracy(y, labels) == 1.0
+    # The encoder's initial weights come from each backend's own RNG: on
+    # TensorFlow and JAX every point lands right, on PyTorch one of 120 may not.
+    assert cluster_accuracy(y, labels) >= 0.99
     assert dec.embed(x).shape == (120, 3)
 
 
+@needs_tensorflow
 def test_dataset_flow_with_labels_ignored(blobs):
+    import tensorflow as tf
+
     x, y = blobs
     dec = fitted_dec(blobs, tol=0.0)
     data = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(120, seed=0).batch(32)
@@ -40,7 +44,10 @@ def test_dataset_flow_with_labels_ignored(blobs):
     assert dec.predict_clusters(tf.data.Dataset.from_tensor_slices(x).batch(50)).shape == (120,)
 
 
+@needs_tensorflow
 def test_repeated_stream_uses_target_data(blobs):
+    import tensorflow as tf
+
     x, _ = blobs
     dec = fitted_dec(blobs, tol=0.0)
     stream = tf.data.Dataset.from_tensor_slices(x).repeat().batch(32)
@@ -132,7 +139,10 @@ def test_empty_cluster_during_training_gives_no_nan(blobs):
     assert np.all(np.isfinite(dec.predict(x, verbose=0)))
 
 
+@tensorflow_only
 def test_mirrored_strategy_on_two_cpus(blobs):
+    import tensorflow as tf
+
     x, _ = blobs
     cpus = tf.config.list_logical_devices("CPU")
     if len(cpus) < 2:

@@ -2,8 +2,7 @@
 
 import numpy as np
 import pytest
-import tensorflow as tf
-from conftest import small_encoder
+from conftest import needs_tensorflow, small_encoder
 
 from keras_dec import DEC
 
@@ -84,7 +83,10 @@ def test_empty_array():
         ready_dec().fit(np.zeros((0, 6)), epochs=1, verbose=0)
 
 
+@needs_tensorflow
 def test_empty_dataset():
+    import tensorflow as tf
+
     empty = tf.data.Dataset.from_tensor_slices(np.zeros((0, 6), "float32")).batch(4)
     with pytest.raises(ValueError, match="`x` is an empty dataset"):
         ready_dec().fit(empty, epochs=1, verbose=0)
@@ -113,7 +115,10 @@ def test_predict_or_fit_before_centres_are_initialised(method):
         getattr(dec, method)(np.random.rand(10, 6))
 
 
+@needs_tensorflow
 def test_dataset_with_wrong_shape():
+    import tensorflow as tf
+
     data = tf.data.Dataset.from_tensor_slices(np.zeros((8, 5), "float32")).batch(4)
     with pytest.raises(ValueError, match=r"`x` must yield batches of shape \(batch, 6\)"):
         ready_dec().fit(data, epochs=1, verbose=0)

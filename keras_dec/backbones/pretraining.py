@@ -163,14 +163,15 @@ def _greedy_layerwise(
         )
         if is_tf_dataset(current):
             pair.fit(current.map(lambda b: (b, b)), epochs=epochs, verbose=verbose)
-            current = current.map(lambda b, layer=encoder_layer: layer(b))
         else:
             pair.fit(
                 current, current, batch_size=batch_size, epochs=epochs, shuffle=True,
                 verbose=verbose,
             )
-            current = np.asarray(
-                keras.Sequential([keras.Input(shape=(in_dim,)), encoder_layer]).predict(
-                    current, batch_size=4096, verbose=0
-                )
+        # The next pair trains on this layer's outputs, computed once (N x width
+        # floats). A Keras layer inside `tf.data.map` would only run on TensorFlow.
+        current = np.asarray(
+            keras.Sequential([keras.Input(shape=(in_dim,)), encoder_layer]).predict(
+                current, batch_size=4096, verbose=0
             )
+        )

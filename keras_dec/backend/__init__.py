@@ -11,6 +11,7 @@ what cannot be written once in `keras.ops`:
   current weights (the target refresh's per-batch pass).
 - `enable_determinism()`, the backend's switch for deterministic kernels.
 - `fit_inputs(x, batch_size)`, the fastest in-order feed of an array to `fit`.
+- `device_description()`, the device and framework version, for benchmarks.
 
 The module is chosen once, at import, from `keras.backend.backend()`.
 """
@@ -25,6 +26,7 @@ if BACKEND == "tensorflow":
     from keras_dec.backend.tensorflow import (
         DECTrainer,
         compile_function,
+        device_description,
         enable_determinism,
         fit_inputs,
     )
@@ -32,6 +34,7 @@ elif BACKEND == "jax":
     from keras_dec.backend.jax import (
         DECTrainer,
         compile_function,
+        device_description,
         enable_determinism,
         fit_inputs,
     )
@@ -39,6 +42,7 @@ elif BACKEND == "torch":
     from keras_dec.backend.torch import (
         DECTrainer,
         compile_function,
+        device_description,
         enable_determinism,
         fit_inputs,
     )
@@ -48,4 +52,11 @@ else:
         f"Received: KERAS_BACKEND={BACKEND!r}"
     )
 
-__all__ = ["BACKEND", "DECTrainer", "compile_function", "enable_determinism", "fit_inputs"]
+__all__ = [
+    "BACKEND",
+    "DECTrainer",
+    "compile_function",
+    "device_description",
+    "enable_determinism",
+    "fit_inputs",
+]

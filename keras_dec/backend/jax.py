@@ -96,6 +96,13 @@ def fit_inputs(x, batch_size, pairs=False) -> dict:
     return {"x": x, "y": x if pairs else None, "batch_size": batch_size}
 
 
+def device_description() -> str:
+    """The device training runs on, e.g. `"gpu (NVIDIA H200)"` or `"cpu"`, and the version."""
+    device = jax.devices()[0]
+    kind = getattr(device, "device_kind", "")
+    return f"{device.platform} ({kind}), jax {jax.__version__}"
+
+
 def enable_determinism() -> None:
     """JAX on CPU is deterministic run to run; XLA GPU kernels are made so by this flag."""
     import os

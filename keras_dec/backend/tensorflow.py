@@ -41,6 +41,17 @@ def fit_inputs(x, batch_size, pairs=False) -> dict:
     return {"x": data.batch(batch_size).prefetch(tf.data.AUTOTUNE)}
 
 
+def device_description() -> str:
+    """The device training runs on, e.g. `"GPU:0 (NVIDIA H200)"` or `"CPU"`, and the version."""
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        details = tf.config.experimental.get_device_details(gpus[0])
+        device = f"GPU ({details.get('device_name', gpus[0].name)})"
+    else:
+        device = "CPU"
+    return f"{device}, tensorflow {tf.__version__}"
+
+
 def enable_determinism() -> None:
     """Deterministic TensorFlow kernels (same results run to run on one machine)."""
     tf.config.experimental.enable_op_determinism()

@@ -43,6 +43,15 @@ def fit_inputs(x, batch_size, pairs=False) -> dict:
     return {"x": x, "y": x if pairs else None, "batch_size": batch_size}
 
 
+def device_description() -> str:
+    """The device training runs on, e.g. `"cuda (NVIDIA H200)"` or `"cpu"`, and the version."""
+    if torch.cuda.is_available():
+        device = f"cuda ({torch.cuda.get_device_name(0)})"
+    else:
+        device = "cpu"
+    return f"{device}, torch {torch.__version__}"
+
+
 def enable_determinism() -> None:
     """PyTorch's deterministic algorithms (errors on ops that have none)."""
     torch.use_deterministic_algorithms(True)
