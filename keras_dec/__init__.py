@@ -1,10 +1,11 @@
 """keras-dec: Deep Embedded Clustering (Xie et al., 2016) for Keras 3: TensorFlow, JAX, PyTorch."""
 
-from keras_dec.utils.tf_import import configured_backend, import_tensorflow_quietly
+from keras_dec.utils.tf_import import import_tensorflow_quietly, tensorflow_wanted
 
 # Before Keras imports it, so that its INFO banner can be dropped. The JAX and
-# PyTorch backends need no TensorFlow.
-if configured_backend() == "tensorflow":
+# PyTorch backends need no TensorFlow, but Keras imports it whenever it is
+# installed (its serialization checks for tf.TensorShape).
+if tensorflow_wanted():
     import_tensorflow_quietly()
 
 from keras_dec.backbones.autoencoder import build_autoencoder  # noqa: E402

@@ -29,18 +29,25 @@ class NonFiniteLossError(FloatingPointError):
 
 
 class _StopOnNonFinite(keras.callbacks.Callback):
+    """Stops at the end of an epoch whose loss is NaN or Inf, before it is checkpointed.
+
+    The logged loss is the epoch's running mean, so one non-finite step keeps
+    it non-finite: checking once per epoch catches it without a host round
+    trip per step (which would stall an accelerator).
+    """
+
     def __init__(self, stage):
         super().__init__()
         self.stage = stage
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_epoch_end(self, epoch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and not np.isfinite(float(loss)):
             step = int(self.model.optimizer.iterations.numpy())
             raise NonFiniteLossError(
-                f"The {self.stage} loss became {float(loss)} at step {step}. Training stopped; "
-                "the last checkpoint (if any) is intact. Lower the learning rate or check "
-                "the data scaling."
+                f"The {self.stage} loss became {float(loss)} in epoch {epoch + 1} (by step "
+                f"{step}). Training stopped; the last checkpoint (if any) is intact. "
+                "Lower the learning rate or check the data scaling."
             )
 
 

@@ -96,7 +96,7 @@ def test_lambda_layer_is_refused(tmp_path):
 def test_nan_loss_stops_with_a_message_naming_the_step(tmp_path):
     x = np.random.default_rng(0).random((64, 8)).astype("float32") * 100
     recipe = Recipe(dims=(8, 2), pretrain_epochs=5, pretrain_learning_rate=1e6, max_iter=5)
-    with pytest.raises(NonFiniteLossError, match=r"The pretraining loss became (nan|inf) at step \d+"):
+    with pytest.raises(NonFiniteLossError, match=r"The pretraining loss became (nan|inf) in epoch \d+ \(by step \d+\)"):
         train_dec(x, 2, recipe, output=tmp_path / "run", seed=0, verbose=0, checkpoint_every=1)
     state = json.loads((tmp_path / "run" / "checkpoints" / "state.json").read_text()) \
         if (tmp_path / "run" / "checkpoints" / "state.json").exists() else None
@@ -181,7 +181,8 @@ def test_nan_loss_in_plain_fit_names_the_step():
     kernel, bias = encoder.layers[-1].get_weights()
     encoder.layers[-1].set_weights([np.full_like(kernel, np.inf), bias])
     dec.compile(jit_compile=False)
-    with pytest.raises(FloatingPointError, match=r"The DEC loss became (nan|inf) at step \d+"):
+    # The first refresh finds Q non-finite before any step runs.
+    with pytest.raises(FloatingPointError, match=r"The soft assignments became NaN or Inf at DEC step 0"):
         dec.fit(x, batch_size=8, epochs=20, verbose=0)
 
 

@@ -56,7 +56,7 @@ class TargetRefresh(keras.callbacks.Callback):
         # round trip per step.
         if loss is not None and not math.isfinite(float(keras.ops.convert_to_numpy(loss))):
             raise FloatingPointError(
-                f"The DEC loss became {float(keras.ops.convert_to_numpy(loss))} at step "
+                f"The DEC loss became {float(keras.ops.convert_to_numpy(loss))} by step "
                 f"{int(model.train_steps.numpy())}. Training stopped; lower the learning "
                 "rate or check the input scaling."
             )

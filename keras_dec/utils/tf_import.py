@@ -9,6 +9,7 @@ INFO lines, so warnings and errors still reach the user.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -38,6 +39,18 @@ def configured_backend() -> str:
             return str(json.load(f).get("backend", "tensorflow"))
     except (OSError, ValueError, AttributeError):
         return "tensorflow"
+
+
+def tensorflow_wanted() -> bool:
+    """Whether TensorFlow will be imported: it is the backend, or it is installed.
+
+    False where it is absent, or made unimportable (`sys.modules["tensorflow"] = None`).
+    """
+    if configured_backend() == "tensorflow":
+        return True
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"] is not None
+    return importlib.util.find_spec("tensorflow") is not None
 
 
 def import_tensorflow_quietly():
