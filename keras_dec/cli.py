@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from keras_dec.errors import ParityError
+from keras_dec.errors import FolderInUseError, ParityError
 from keras_dec.recipe import PRETRAIN_METHODS, PRETRAIN_SCHEDULES, RECIPES, Recipe
 
 DATASETS = ("digits", "fashion_mnist", "mnist")
@@ -19,6 +19,13 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
+
+
+def _n_clusters(text: str) -> int:
+    value = _positive_int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"expected at least 2 clusters, got {value}")
     return value
 
 
@@ -101,7 +108,8 @@ def _add_train(sub) -> None:
                    help="folder with the IDX .gz files for fashion_mnist/mnist "
                    "(default: $KERAS_DEC_FASHION_MNIST_DIR / $KERAS_DEC_MNIST_DIR, then "
                    "/usr/share/datasets/<name>, then a keras.datasets download)")
-    p.add_argument("--n-clusters", type=_positive_int, default=10, help="number of clusters K")
+    p.add_argument("--n-clusters", type=_n_clusters, default=10,
+                   help="number of clusters K (>= 2)")
     p.add_argument("--output", default="runs/dec", metavar="DIR", help="output folder")
     p.add_argument("--seed", type=int, default=None, help="random seed for a repeatable run")
     p.add_argument("--max-samples", type=_positive_int, default=None,
@@ -162,6 +170,8 @@ def _add_predict(sub) -> None:
     p.add_argument("--input", required=True, help="features: .npy, .npz or .csv")
     p.add_argument("--output", default=None,
                    help="save cluster ids (.npy) here; soft assignments go to *_q.npy")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace existing output files (never the input file)")
     p.set_defaults(func=_predict)
 
 
@@ -214,6 +224,11 @@ def _predict(args) -> int:
     from keras_dec.export.predictors import load_predictor
     from keras_dec.utils.validation import check_features
 
+    outputs = []
+    if args.output:
+        root = args.output[:-4] if args.output.endswith(".npy") else args.output
+        outputs = [args.output, f"{root}_q.npy"]
+        _check_outputs(outputs, args.input, args.overwrite)
     predictor = load_predictor(args.model)
     x, _ = datasets.load_array(args.input)
     x = check_features(x, "input", n_features=predictor.input_shape)
@@ -221,16 +236,33 @@ def _predict(args) -> int:
     if args.output:
         from keras_dec.utils import atomic
 
-        with atomic.atomic_path(args.output, suffix=".npy") as tmp:
-            np.save(tmp, ids)
-        root = args.output[:-4] if args.output.endswith(".npy") else args.output
-        with atomic.atomic_path(f"{root}_q.npy", suffix=".npy") as tmp:
-            np.save(tmp, q)
-        print(f"Saved {len(ids)} cluster ids to {args.output} and soft assignments to {root}_q.npy")
+        for path, values in zip(outputs, (ids, q), strict=True):
+            with atomic.atomic_path(path, suffix=".npy") as tmp:
+                np.save(tmp, values)
+        print(f"Saved {len(ids)} cluster ids to {outputs[0]} and soft assignments to "
+              f"{outputs[1]}")
     else:
         for i in ids:
             print(int(i))
     return 0
+
+
+def _check_outputs(outputs, input_path, overwrite) -> None:
+    """Refuses an output that is the input file, or an existing file without --overwrite."""
+    source = os.path.realpath(input_path)
+    for path in outputs:
+        if os.path.realpath(path) == source:
+            raise ValueError(
+                f"`--output` would overwrite the input file {input_path!r}. Received: "
+                f"--output {path!r}"
+            )
+        if os.path.isdir(path):
+            raise ValueError(f"`--output` must be a file, but {path!r} is a folder.")
+        if os.path.exists(path) and not overwrite:
+            raise ValueError(
+                f"{path!r} already exists; pass --overwrite to replace it, or choose another "
+                "--output."
+            )
 
 
 def _load_data(args):
@@ -282,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (ValueError, TypeError, OSError, ImportError, FloatingPointError, ParityError,
-            FileExistsError) as e:
+            FileExistsError, FolderInUseError) as e:
         message = " ".join(str(e).split())
         print(f"keras-dec: error: {message}", file=sys.stderr)
         return 2

@@ -8,3 +8,7 @@ from __future__ import annotations
 
 class ParityError(RuntimeError):
     """An exported model does not reproduce the Keras model within its threshold."""
+
+
+class FolderInUseError(RuntimeError):
+    """Another keras-dec process holds the lock on the output folder."""

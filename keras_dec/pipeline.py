@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -18,6 +19,8 @@ from keras_dec.models.dec import DEC
 from keras_dec.recipe import Recipe
 from keras_dec.saving import load_model
 from keras_dec.utils import atomic
+from keras_dec.utils.fingerprint import array_sha256
+from keras_dec.utils.folder_lock import exclusive_folder
 from keras_dec.utils.validation import check_features, check_int
 from keras_dec.version import __version__
 
@@ -190,6 +193,14 @@ def train_dec(
     """
     recipe = recipe or Recipe()
     n_clusters = check_int("n_clusters", n_clusters, 2)
+    if output is not None:
+        output = os.fspath(output)
+        if not output.strip():
+            raise ValueError(f"`output` must name a folder. Received: output={output!r}")
+        if os.path.exists(output) and not os.path.isdir(output):
+            raise ValueError(
+                f"`output` must be a folder, but {output!r} is a file. Received: output={output!r}"
+            )
     checkpoint_every = check_int("checkpoint_every", checkpoint_every, 1)
     raw = np.asarray(x)
     if raw.dtype.kind in "iu" and raw.size and raw.max() > 1:
@@ -217,43 +228,47 @@ def train_dec(
     identity = {
         "n_samples": int(len(x)), "n_features": int(x.shape[1]), "n_clusters": n_clusters,
         "seed": seed, "recipe": recipe_dict,
-        "data_checksum": float(np.float64(x.sum(dtype="float64"))),
+        "data_sha256": array_sha256(x),
     }
-    ckpt = _Checkpoints(output, identity)
-    ckpt.load(fresh)
-    if ckpt.state["stage"] == "done" and output is not None:
-        model_path = os.path.join(output, "model.keras")
-        with open(os.path.join(output, "metrics.json"), encoding="utf-8") as f:
-            report = json.load(f)
-        report["resumed"] = "already finished"
-        return _load_checkpoint(model_path), report
-    if seed is not None:
-        keras.utils.set_random_seed(seed)
-        enable_determinism()
-    report = ckpt.state["report"] or {
-        "package_version": __version__,
-        "backend": keras.backend.backend(),
-        "n_samples": int(len(x)),
-        "n_features": int(x.shape[1]),
-        "n_clusters": n_clusters,
-        "seed": seed,
-        "data_source": data_source,
-        "recipe": recipe_dict,
-        "seconds": {},
-    }
-    ckpt.state["report"] = report
-    run = _Run(x, y, recipe, seed, report, ckpt, verbose, checkpoint_every)
+    with contextlib.ExitStack() as stack:
+        if output is not None:
+            # One writer per output folder; a second run fails here, before any work.
+            stack.enter_context(exclusive_folder(output, "keras-dec train"))
+        ckpt = _Checkpoints(output, identity)
+        ckpt.load(fresh)
+        if ckpt.state["stage"] == "done" and output is not None:
+            model_path = os.path.join(output, "model.keras")
+            with open(os.path.join(output, "metrics.json"), encoding="utf-8") as f:
+                report = json.load(f)
+            report["resumed"] = "already finished"
+            return _load_checkpoint(model_path), report
+        if seed is not None:
+            keras.utils.set_random_seed(seed)
+            enable_determinism()
+        report = ckpt.state["report"] or {
+            "package_version": __version__,
+            "backend": keras.backend.backend(),
+            "n_samples": int(len(x)),
+            "n_features": int(x.shape[1]),
+            "n_clusters": n_clusters,
+            "seed": seed,
+            "data_source": data_source,
+            "recipe": recipe_dict,
+            "seconds": {},
+        }
+        ckpt.state["report"] = report
+        run = _Run(x, y, recipe, seed, report, ckpt, verbose, checkpoint_every)
 
-    if baseline_kmeans and "kmeans_raw" not in report["seconds"]:
-        run.kmeans_on_raw_features(n_clusters)
-    stage = ckpt.state["stage"]
-    if stage in ("start", "pretrain"):
-        encoder = encoder_of(run.pretrain(pretrain_callbacks))
-        dec = run.initialize_dec(encoder, n_clusters)
-    else:
-        dec = _load_checkpoint(ckpt.path("dec.keras"))
-    run.train_dec(dec, dec_callbacks)
-    return dec, run.finish(dec, output)
+        if baseline_kmeans and "kmeans_raw" not in report["seconds"]:
+            run.kmeans_on_raw_features(n_clusters)
+        stage = ckpt.state["stage"]
+        if stage in ("start", "pretrain"):
+            encoder = encoder_of(run.pretrain(pretrain_callbacks))
+            dec = run.initialize_dec(encoder, n_clusters)
+        else:
+            dec = _load_checkpoint(ckpt.path("dec.keras"))
+        run.train_dec(dec, dec_callbacks)
+        return dec, run.finish(dec, output)
 
 
 class _Run:

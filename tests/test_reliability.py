@@ -32,7 +32,7 @@ def test_soft_assignments_always_finite_and_normalised(data, n, k, d, alpha, mag
     unit = st.floats(-1, 1, allow_nan=False, width=32)
     z = data.draw(hnp.arrays("float32", (n, d), elements=unit)) * np.float32(magnitude)
     mu = data.draw(hnp.arrays("float32", (k, d), elements=unit)) * np.float32(magnitude)
-    q = np.asarray(ClusteringLayer(k, alpha=alpha, initial_centers=mu)(z))
+    q = keras.ops.convert_to_numpy(ClusteringLayer(k, alpha=alpha, initial_centers=mu)(z))
     assert np.all(np.isfinite(q))
     np.testing.assert_allclose(q.sum(axis=1), 1.0, atol=1e-5)
 
@@ -182,7 +182,7 @@ def test_nan_loss_in_plain_fit_names_the_step():
     encoder.layers[-1].set_weights([np.full_like(kernel, np.inf), bias])
     dec.compile(jit_compile=False)
     # The first refresh finds Q non-finite before any step runs.
-    with pytest.raises(FloatingPointError, match=r"The soft assignments became NaN or Inf at DEC step 0"):
+    with pytest.raises(FloatingPointError, match=r"The embeddings or soft assignments became NaN or Inf at DEC step 0"):
         dec.fit(x, batch_size=8, epochs=20, verbose=0)
 
 

@@ -7,6 +7,7 @@ import math
 import time
 
 import keras
+import numpy as np
 
 
 class TargetRefresh(keras.callbacks.Callback):
@@ -86,6 +87,7 @@ class TargetRefresh(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         model = self.model
+        self._update_interval = model.update_interval
         if int(model.target_refreshes.numpy()) == 0:
             self._refresh()
         else:
@@ -94,11 +96,22 @@ class TargetRefresh(keras.callbacks.Callback):
             )
 
     def on_train_batch_end(self, batch, logs=None):
-        # Counted here rather than read from the model: on JAX every read of a
-        # model variable during `fit` syncs the whole training state.
+        # Counted here, and `self.model` left alone between refreshes: on JAX
+        # each access to `self.model` during `fit` syncs the whole training state.
         self._steps_since_refresh += 1
-        if self._steps_since_refresh >= self.model.update_interval:
+        if self._steps_since_refresh >= self._update_interval:
             self._refresh(logs)
 
     def on_epoch_end(self, epoch, logs=None):
         self._check_loss((logs or {}).get("loss"), self.model)
+
+    def on_train_end(self, logs=None):
+        # A NaN step after the last refresh would otherwise leave NaN weights behind.
+        model = self.model
+        for variable in model.trainable_variables:
+            if not np.all(np.isfinite(keras.ops.convert_to_numpy(variable.value))):
+                raise FloatingPointError(
+                    f"The weight {variable.path!r} became NaN or Inf by DEC step "
+                    f"{int(model.train_steps.numpy())}. Training stopped; lower the learning "
+                    "rate or check the input for NaN/Inf."
+                )

@@ -83,8 +83,31 @@ def load_array(
     if x.dtype.kind != "i" and x.dtype.kind != "u":
         x = x.astype("float32")
     if y is not None:
-        y = np.asarray(y).astype("int64")
+        y = _labels(y, path, labels_key)
     return x, y
+
+
+def _labels(y: np.ndarray, path: str, name: str) -> np.ndarray:
+    """Integer labels as int64; string labels as codes (sorted order); anything else refused."""
+    y = np.asarray(y)
+    where = f"labels `{name}` in {path!r}"
+    if y.ndim != 1:
+        raise ValueError(f"The {where} must be one label per sample (1-D). Received: shape "
+                         f"{y.shape}")
+    if y.dtype.kind in "iub":
+        return y.astype("int64")
+    if y.dtype.kind in "US":
+        return np.unique(y, return_inverse=True)[1].astype("int64")
+    if y.dtype.kind == "f":
+        whole = np.isfinite(y) & (y == np.round(y))
+        if whole.all():
+            return y.astype("int64")
+        bad = y[~whole][:3]
+        raise ValueError(
+            f"The {where} must be integers or strings; {int((~whole).sum())} value(s) are not "
+            f"whole numbers (e.g. {bad.tolist()}). Casting them would give wrong metrics."
+        )
+    raise ValueError(f"The {where} must be integers or strings. Received: dtype {y.dtype}")
 
 
 def _read_csv(path: str) -> np.ndarray:

@@ -10,6 +10,7 @@ import tempfile
 import keras
 import tensorflow as tf
 
+from keras_dec.utils import atomic
 from keras_dec.utils.validation import check_int
 from keras_dec.version import __version__
 
@@ -153,6 +154,7 @@ def export_saved_model(
             json.dump(info, f, indent=2, sort_keys=True)
         if validate is not None:
             validate(tmp)
+        atomic.publish_dir(tmp)  # mkdtemp made it 0700: TF Serving may run as another user
         os.rename(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -397,21 +397,26 @@ class DEC(DECTrainer, keras.Model):
         frequencies = np.zeros(self.n_clusters, dtype="float64")
         changed = 0
         total = 0
+        nonfinite = 0
         labels = []
         for batch in iter_batches(data, self.refresh_batch_size):
-            f, c, batch_labels = self._refresh_fn(batch, compare)
+            f, c, bad, batch_labels = self._refresh_fn(batch, compare)
             frequencies += ops.convert_to_numpy(f)
             changed += int(ops.convert_to_numpy(c))
+            nonfinite += int(ops.convert_to_numpy(bad))
             total += int(batch_labels.shape[0])
             if ordered:
                 labels.append(ops.convert_to_numpy(batch_labels))
         if total == 0:
             raise ValueError("The data for the target refresh is empty (0 samples).")
-        if not np.all(np.isfinite(frequencies)):
+        # Q itself stays finite for NaN embeddings (its rescaling takes a max), so
+        # the embeddings are checked: NaN input or NaN weights must not pass silently.
+        if nonfinite or not np.all(np.isfinite(frequencies)):
             raise FloatingPointError(
-                "The soft assignments became NaN or Inf at DEC step "
-                f"{int(self.train_steps.numpy())}: the encoder or centre weights are no "
-                "longer finite (non-finite input, or a learning rate too high). Training stopped."
+                f"The embeddings or soft assignments became NaN or Inf at DEC step "
+                f"{int(self.train_steps.numpy())} ({nonfinite} non-finite embedding values): "
+                "the data holds NaN/Inf, or the encoder or centre weights are no longer finite "
+                "(a learning rate too high). Training stopped."
             )
         if ordered:
             labels = np.concatenate(labels)
@@ -437,7 +442,9 @@ class DEC(DECTrainer, keras.Model):
         return change
 
     def _refresh_batch(self, x, compare):
-        q = self.clustering(self.encoder(x, training=False))
+        z = self.encoder(x, training=False)
+        nonfinite = ops.sum(ops.cast(ops.logical_not(ops.isfinite(z)), "int32"))
+        q = self.clustering(z)
         labels = ops.cast(ops.argmax(q, axis=-1), "int32")
         if compare:
             old = self.target_clustering(self.target_encoder(x, training=False))
@@ -445,7 +452,7 @@ class DEC(DECTrainer, keras.Model):
             changed = ops.sum(ops.cast(ops.not_equal(labels, old_labels), "int32"))
         else:
             changed = ops.zeros((), "int32")
-        return ops.sum(q, axis=0), changed, labels
+        return ops.sum(q, axis=0), changed, nonfinite, labels
 
     # -- checks and config -------------------------------------------------
 

@@ -38,11 +38,26 @@ def atomic_path(path: str | os.PathLike, suffix: str = ""):
     os.close(fd)
     try:
         yield tmp
+        # mkstemp makes the file 0600; give it the mode a plain open() would.
+        if os.path.isfile(tmp):
+            os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
         raise
+
+
+def current_umask() -> int:
+    """The process umask (reading it means setting it; it is set straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def publish_dir(path: str | os.PathLike) -> None:
+    """Gives a folder made by `tempfile.mkdtemp` (0700) the mode `os.makedirs` would."""
+    os.chmod(path, 0o777 & ~current_umask())
 
 
 def remove_leftovers(folder: str | os.PathLike) -> list[str]:
