@@ -180,7 +180,7 @@ def _export(args) -> int:
 
     from keras_dec.export.predictors import KerasPredictor
     from keras_dec.export.serving_bundle import export_for_serving
-    from keras_dec.utils.validation import check_features
+    from keras_dec.utils.validation import check_features, check_scaled
 
     modes = tuple(m for m in args.tflite.split(",") if m)
     if not os.path.isfile(args.model):
@@ -200,6 +200,7 @@ def _export(args) -> int:
             args.dataset = "digits"
     model = KerasPredictor(args.model).model
     _, x, _ = _load_data(args)
+    check_scaled(x, "x")
     x = check_features(x, "x", n_features=tuple(model.encoder.input_shape[1:]))
     if args.max_samples:
         x = x[: args.max_samples]
@@ -222,7 +223,7 @@ def _predict(args) -> int:
 
     from keras_dec import datasets
     from keras_dec.export.predictors import load_predictor
-    from keras_dec.utils.validation import check_features
+    from keras_dec.utils.validation import check_features, check_scaled
 
     outputs = []
     if args.output:
@@ -231,6 +232,7 @@ def _predict(args) -> int:
         _check_outputs(outputs, args.input, args.overwrite)
     predictor = load_predictor(args.model)
     x, _ = datasets.load_array(args.input)
+    check_scaled(x, "input")
     x = check_features(x, "input", n_features=predictor.input_shape)
     ids, q = predictor.predict(x)
     if args.output:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import time
 
@@ -21,10 +22,12 @@ from keras_dec.saving import load_model
 from keras_dec.utils import atomic
 from keras_dec.utils.fingerprint import array_sha256
 from keras_dec.utils.folder_lock import exclusive_folder
-from keras_dec.utils.validation import check_features, check_int
+from keras_dec.utils.validation import check_features, check_int, check_scaled
 from keras_dec.version import __version__
 
 CHECKPOINTS = "checkpoints"
+# The names `_Checkpoints.save` gives model files: `<stem>-<stage>-<epoch>.keras`.
+_CHECKPOINT_NAME = re.compile(r"(autoencoder|dec)-(pretrain|dec)-\d{6}\.keras")
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -84,7 +87,14 @@ def _epoch_order(n: int, seed: int | None, stage: str, epoch: int) -> np.ndarray
 
 
 class _Checkpoints:
-    """Atomic checkpoint files in `<output>/checkpoints/` plus a small state JSON."""
+    """Checkpoints in `<output>/checkpoints/`: epoch-numbered model files and a state JSON.
+
+    One checkpoint is one atomic unit: the model is written first, under a
+    new name (`dec-dec-000012.keras`), then `state.json` is replaced, naming
+    that file; only then are older model files deleted. A kill at any point
+    leaves a state that names a complete model of the same epoch (an orphan
+    newer model file is removed at the next start).
+    """
 
     def __init__(self, output, identity):
         self.folder = None if output is None else os.path.join(os.fspath(output), CHECKPOINTS)
@@ -93,6 +103,22 @@ class _Checkpoints:
 
     def path(self, name):
         return os.path.join(self.folder, name)
+
+    def model_path(self, stem):
+        """The checkpoint file of `stem` ("autoencoder" or "dec") that the state names."""
+        name = self.state.get("files", {}).get(stem)
+        if name is None:
+            raise ValueError(
+                f"Checkpoint state {self.path('state.json')!r} names no {stem} checkpoint "
+                "(written by an older keras-dec?); rerun with --fresh to start over."
+            )
+        return self.path(name)
+
+    def _remove_unreferenced_models(self):
+        keep = set(self.state.get("files", {}).values())
+        for name in os.listdir(self.folder):
+            if _CHECKPOINT_NAME.fullmatch(name) and name not in keep:
+                os.remove(self.path(name))
 
     def load(self, fresh):
         if self.folder is None:
@@ -111,21 +137,31 @@ class _Checkpoints:
         except (OSError, json.JSONDecodeError) as e:
             raise ValueError(f"Checkpoint state {state_path!r} is unreadable ({e}); "
                              "rerun with --fresh to start over.") from None
+        if not isinstance(state, dict) or not {"stage", "epoch", "identity", "report"} <= set(
+            state
+        ):
+            raise ValueError(f"Checkpoint state {state_path!r} is not a keras-dec state file; "
+                             "rerun with --fresh to start over.")
         if state.get("identity") != self.identity:
             raise ValueError(
                 f"{self.folder!r} holds checkpoints of a different run (other data, seed or "
                 "recipe). Use another --output folder, or --fresh to discard them."
             )
         self.state = state
+        # A kill between writing a model file and the state naming it leaves an orphan.
+        self._remove_unreferenced_models()
 
-    def save(self, stage, epoch, model=None, model_name=None):
+    def save(self, stage, epoch, model=None, stem=None):
         if self.folder is None:
             return
         os.makedirs(self.folder, exist_ok=True)
         if model is not None:
-            atomic.save_model(model, self.path(model_name))
+            name = f"{stem}-{stage}-{epoch:06d}.keras"
+            atomic.save_model(model, self.path(name))
+            self.state.setdefault("files", {})[stem] = name
         self.state.update(stage=stage, epoch=epoch)
         atomic.write_json(self.path("state.json"), self.state)
+        self._remove_unreferenced_models()
 
 
 def _load_checkpoint(path):
@@ -202,13 +238,7 @@ def train_dec(
                 f"`output` must be a folder, but {output!r} is a file. Received: output={output!r}"
             )
     checkpoint_every = check_int("checkpoint_every", checkpoint_every, 1)
-    raw = np.asarray(x)
-    if raw.dtype.kind in "iu" and raw.size and raw.max() > 1:
-        raise ValueError(
-            f"`x` holds integers up to {raw.max()}: unscaled images or counts. Scale them "
-            "first (e.g. x / 255 for 8-bit images, or standardise each column). "
-            f"Received: x with dtype {raw.dtype}"
-        )
+    check_scaled(x, "x")
     x = check_features(x, "x", min_samples=n_clusters)
     x = x.reshape(len(x), -1)
     if y is not None:
@@ -266,7 +296,7 @@ def train_dec(
             encoder = encoder_of(run.pretrain(pretrain_callbacks))
             dec = run.initialize_dec(encoder, n_clusters)
         else:
-            dec = _load_checkpoint(ckpt.path("dec.keras"))
+            dec = _load_checkpoint(ckpt.model_path("dec"))
         run.train_dec(dec, dec_callbacks)
         return dec, run.finish(dec, output)
 
@@ -301,7 +331,7 @@ class _Run:
     def pretrain(self, callbacks=None) -> keras.Model:
         x, recipe, ckpt = self.x, self.recipe, self.ckpt
         if ckpt.state["stage"] == "pretrain":
-            autoencoder = _load_checkpoint(ckpt.path("autoencoder.keras"))
+            autoencoder = _load_checkpoint(ckpt.model_path("autoencoder"))
             epoch = ckpt.state["epoch"]
         else:
             autoencoder = self._new_autoencoder()
@@ -317,7 +347,7 @@ class _Run:
             epoch += 1
             self.add_time("pretrain", start)
             if self._checkpoint_due(epoch, epoch == epochs):
-                ckpt.save("pretrain", epoch, autoencoder, "autoencoder.keras")
+                ckpt.save("pretrain", epoch, autoencoder, "autoencoder")
         return autoencoder
 
     def _new_autoencoder(self) -> keras.Model:
@@ -352,7 +382,7 @@ class _Run:
             self.report["autoencoder_kmeans"] = evaluate_clustering(self.y, dec.initial_labels_)
         dec.compile(optimizer=keras.optimizers.SGD(learning_rate=recipe.learning_rate,
                                                    momentum=recipe.momentum))
-        self.ckpt.save("dec", 0, dec, "dec.keras")
+        self.ckpt.save("dec", 0, dec, "dec")
         return dec
 
     # -- 3. DEC, one epoch per fit call; stops at tol or max_iter.
@@ -378,7 +408,7 @@ class _Run:
             refreshes.extend(h.refreshes)
             done = dec.converged_ or dec.n_iter_ >= recipe.max_iter
             if self._checkpoint_due(epoch, done):
-                ckpt.save("dec", epoch, dec, "dec.keras")
+                ckpt.save("dec", epoch, dec, "dec")
         self.final_epoch = epoch
 
     def finish(self, dec, output) -> dict:

@@ -48,6 +48,15 @@ def blobs():
     return x.astype("float32"), y
 
 
+def checkpoint_file(output, stem):
+    """The `stem` checkpoint ("autoencoder" or "dec") that `output`'s state names."""
+    import json
+
+    folder = os.path.join(output, "checkpoints")
+    with open(os.path.join(folder, "state.json")) as f:
+        return os.path.join(folder, json.load(f)["files"][stem])
+
+
 def small_encoder(input_dim=6, embedding_dim=3, seed=0):
     inputs = keras.Input((input_dim,))
     h = keras.layers.Dense(8, activation="relu", kernel_initializer=keras.initializers.GlorotUniform(seed))(inputs)

@@ -64,7 +64,7 @@ def test_help_lists_every_flag_with_its_default():
         (["--data", "{tmp}/nan.npy"], "`x` contains 1 NaN or Inf value(s)"),
         (["--data", "{tmp}/small.npy"], "`x` must have at least 10 samples"),
         (["--data", "{tmp}/strings.npy"], "must hold numeric features"),
-        (["--data", "{tmp}/fake.npy"], "is not a valid .npy file"),
+        (["--data", "{tmp}/fake.npy"], "is not a NumPy .npy file: no NPY magic number"),
         (["--dataset", "fashion_mnist", "--data-dir", "{tmp}/nowhere"],
          "Fashion-MNIST folder not found"),
         (["--tol", "2"], "`tol` must be a number in [0, 1]. Received: tol=2.0"),

@@ -109,7 +109,7 @@ def test_load_array_errors(tmp_path):
     with pytest.raises(ValueError, match="is not a valid .npz file"):
         load_array(tmp_path / "fake.npz")
     (tmp_path / "fake.npy").write_text("hello")
-    with pytest.raises(ValueError, match="is not a valid .npy file"):
+    with pytest.raises(ValueError, match="is not a NumPy .npy file: no NPY magic number"):
         load_array(tmp_path / "fake.npy")
     np.savez(tmp_path / "two.npz", a=np.zeros(2), b=np.zeros(2))
     with pytest.raises(ValueError, match=r"holds arrays \['a', 'b'\]; pass `key`"):

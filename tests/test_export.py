@@ -145,8 +145,19 @@ def test_failed_parity_publishes_nothing(trained, tmp_path, monkeypatch):
     monkeypatch.setitem(parity_module.MIN_AGREEMENT, "dynamic", 1.01)
     with pytest.raises(ParityError, match=r"tflite_dynamic: agreement 1.0000, .*\(needs agreement >= 1.01\)"):
         export_for_serving(dec, tmp_path, tflite=("none", "dynamic"), x=x[:50])
-    assert not (tmp_path / "dec").exists() or os.listdir(tmp_path / "dec") == []
-    assert not (tmp_path / "tflite").exists() or os.listdir(tmp_path / "tflite") == []
+    # Not even empty folders are left behind.
+    assert not (tmp_path / "dec").exists() and not (tmp_path / "tflite").exists()
+
+
+def test_a_second_export_to_a_locked_base_path_fails_at_once(trained, tmp_path):
+    from keras_dec.errors import FolderInUseError
+    from keras_dec.utils.folder_lock import exclusive_folder
+
+    dec, x, _ = trained
+    with exclusive_folder(tmp_path, "another export"):
+        with pytest.raises(FolderInUseError, match="in use by another keras-dec process"):
+            export_for_serving(dec, tmp_path, tflite=("none",), x=x[:50])
+    assert sorted(os.listdir(tmp_path)) == [".keras-dec.lock"]
 
 
 def test_check_parity_reports_without_raising(trained, tmp_path):

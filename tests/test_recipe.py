@@ -4,6 +4,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from conftest import checkpoint_file
 
 import keras_dec
 from keras_dec import RECIPES, Recipe, train_dec
@@ -70,7 +71,7 @@ def test_the_pretraining_schedule_reaches_its_final_rate(tmp_path, schedule, fin
     recipe = Recipe(dims=(8, 2), pretrain_epochs=3, pretrain_batch_size=16,
                     pretrain_learning_rate=0.5, pretrain_schedule=schedule, max_iter=2)
     train_dec(x, 2, recipe, output=tmp_path / "run", seed=0, verbose=0)
-    autoencoder = keras_dec.load_model(tmp_path / "run" / "checkpoints" / "autoencoder.keras")
+    autoencoder = keras_dec.load_model(checkpoint_file(tmp_path / "run", "autoencoder"))
     optimizer = autoencoder.optimizer
     assert int(optimizer.iterations.numpy()) == 3 * 3  # ceil(40 / 16) steps per epoch
     np.testing.assert_allclose(float(optimizer.learning_rate.numpy()), final_rate, atol=1e-7)

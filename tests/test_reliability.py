@@ -8,6 +8,7 @@ import sys
 import keras
 import numpy as np
 import pytest
+from conftest import checkpoint_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -101,7 +102,7 @@ def test_nan_loss_stops_with_a_message_naming_the_step(tmp_path):
     state = json.loads((tmp_path / "run" / "checkpoints" / "state.json").read_text()) \
         if (tmp_path / "run" / "checkpoints" / "state.json").exists() else None
     if state is not None:  # the last good checkpoint stays loadable
-        keras_dec.load_model(tmp_path / "run" / "checkpoints" / "autoencoder.keras")
+        keras_dec.load_model(checkpoint_file(tmp_path / "run", "autoencoder"))
     assert not (tmp_path / "run" / "model.keras").exists()
 
 
@@ -118,8 +119,14 @@ BAD_ARRAYS = {
     "too_few_distinct": (np.repeat(np.eye(2, 4), 10, axis=0), ValueError,
                          "fewer distinct rows than n_clusters=3"),
     "fewer_samples_than_clusters": (np.random.rand(2, 4), ValueError, "at least 3 samples"),
+    "beyond_float32": (np.where(np.eye(20, 4) > 0, 1e39, 0.5), ValueError,
+                       r"holds 4 finite value\(s\) beyond float32's range"),
     "unscaled_integers": (np.random.randint(0, 256, (20, 4)), ValueError,
-                          "holds integers up to .* Scale them first"),
+                          "holds integers from .* Scale them first"),
+    "negative_integers": (np.random.default_rng(0).integers(-5, 2, (20, 4)), ValueError,
+                          "holds integers from -5 to 1: unscaled"),
+    "negative_integers_only": (-np.arange(80).reshape(20, 4), ValueError,
+                               "holds integers from -79 to 0: unscaled"),
 }
 
 
@@ -160,7 +167,9 @@ def test_pickled_objects_are_never_loaded_by_the_cli(tmp_path):
 @pytest.mark.parametrize(
     "name, content, match",
     [
-        ("zip.npy", b"PK\x03\x04 not numpy", "is not a valid .npy file"),
+        ("zip.npy", b"PK\x03\x04 not numpy", "is not a NumPy .npy file: no NPY magic"),
+        ("csv.npy", b"1.0,2.0\n3.0,4.0\n", r"no NPY magic number at its start \(found bytes"),
+        ("gzip.npy", b"\x1f\x8b\x08\x00 compressed", r"no NPY magic number .*found gzip data"),
         ("numpy.csv", np.lib.format.magic(1, 0) + b"\x00" * 10, "is not a valid .csv file"),
         ("text.npz", b"a,b\n1,2\n", "is not a valid .npz file"),
     ],

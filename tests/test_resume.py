@@ -10,6 +10,7 @@ import time
 import keras
 import numpy as np
 import pytest
+from conftest import tensorflow_only
 
 from keras_dec.datasets import load_digits
 
@@ -100,3 +101,45 @@ def test_checkpoint_of_another_run_is_refused(uninterrupted):
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 2
     assert "holds checkpoints of a different run" in result.stderr
+
+
+@tensorflow_only  # the two kill points above run on every backend; this loop once, for time
+def test_killed_at_ten_random_points_resumes_to_the_same_assignments(uninterrupted, tmp_path):
+    """SIGKILL at seeded random moments all through one run (mid-epoch, mid-save,
+    between the model file and the state), resuming after each: the end is the same."""
+    out = tmp_path / "run"
+    rng = np.random.default_rng(0)
+    kills, points = 0, []
+    while True:
+        before = state(out)
+        process = subprocess.Popen(cli(out), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            deadline = time.time() + 300
+            # Wait until this process has written a checkpoint, then a random moment more.
+            while state(out) == before and process.poll() is None and time.time() < deadline:
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0.0, 0.4))
+            if process.poll() is not None:
+                assert process.returncode == 0, process.stderr.read().decode()[-3000:]
+                break
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            kills += 1
+            points.append((state(out) or {}).get("stage"))
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        if kills == 10:
+            result = subprocess.run(cli(out), capture_output=True, text=True, timeout=600)
+            assert result.returncode == 0, result.stderr[-3000:]
+            break
+    assert kills == 10, f"the run finished after {kills} kills; make it longer"
+    assert {"pretrain", "dec"} <= set(points), points
+    want, want_model = labels_of(uninterrupted)
+    got, got_model = labels_of(out)
+    np.testing.assert_array_equal(got, want)
+    for a, b in zip(got_model.encoder.get_weights(), want_model.encoder.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert sorted(os.listdir(out / "checkpoints"))[-1] == "state.json"
+    assert not [p for p in os.listdir(out / "checkpoints") if ".tmp" in p]

@@ -59,8 +59,12 @@ def test_outputs_get_the_modes_of_an_ordinary_write(tmp_path):
         train_dec(features(), 3, RECIPE, output=tmp_path, seed=0, verbose=0)
     finally:
         os.umask(old)
-    for name in ("model.keras", "metrics.json", "history.csv", "checkpoints/state.json",
-                 "checkpoints/dec.keras", "checkpoints/autoencoder.keras"):
+    checkpoints = sorted(os.listdir(tmp_path / "checkpoints"))
+    # One model file per stage, the one the state names; older epochs' files are gone.
+    assert checkpoints[0] == "autoencoder-pretrain-000002.keras" and len(checkpoints) == 3
+    assert checkpoints[1].startswith("dec-dec-") and checkpoints[2] == "state.json"
+    for name in ("model.keras", "metrics.json", "history.csv",
+                 *(f"checkpoints/{c}" for c in checkpoints)):
         assert stat.S_IMODE(os.stat(tmp_path / name).st_mode) == 0o644, name
 
 
@@ -98,6 +102,16 @@ def test_predict_never_replaces_its_input_or_an_existing_file(tmp_path, target):
     if target == "existing":
         assert main([*args, "--overwrite"]) == 0
         assert np.load(tmp_path / "old.npy").shape == (60,)
+
+
+def test_predict_refuses_unscaled_integers_as_train_does(tmp_path, capsys):
+    dec, _ = train_dec(features(), 3, RECIPE, seed=0, verbose=0)
+    dec.save(tmp_path / "m.keras")
+    np.save(tmp_path / "ints.npy", np.arange(300).reshape(60, 5) % 256)
+    code = main(["predict", "--model", str(tmp_path / "m.keras"), "--input",
+                 str(tmp_path / "ints.npy"), "--output", str(tmp_path / "ids.npy")])
+    assert code == 2 and not (tmp_path / "ids.npy").exists()
+    assert "`input` holds integers from 0 to 255: unscaled" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -157,3 +171,24 @@ def test_nan_in_a_tf_data_stream_stops_training(n_nan):
     stream = tf.data.Dataset.from_tensor_slices(bad).batch(16)
     with pytest.raises(FloatingPointError, match="NaN|nan"):
         dec.fit(stream, epochs=3, verbose=0)
+
+
+def test_an_encoder_with_a_lambda_layer_trains_saves_and_loads_unsafely(tmp_path):
+    import keras
+
+    import keras_dec
+
+    inputs = keras.Input((5,))
+    h = keras.layers.Lambda(lambda t: t * 2.0)(inputs)
+    encoder = keras.Model(inputs, keras.layers.Dense(3)(h))
+    x = features()
+    dec = keras_dec.DEC(encoder, n_clusters=3, update_interval=2)
+    dec.initialize_centers(x, seed=0)
+    dec.compile()
+    dec.fit(x, batch_size=16, epochs=1, verbose=0)
+    dec.save(tmp_path / "m.keras")
+    with pytest.raises(ValueError, match="holds a Lambda layer"):
+        keras_dec.load_model(tmp_path / "m.keras")  # safe mode: refused
+    loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=False)  # trusted file
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded.predict(x, verbose=0)),
+                               dec.predict(x, verbose=0), atol=1e-6)

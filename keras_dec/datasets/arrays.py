@@ -7,6 +7,8 @@ import zipfile
 
 import numpy as np
 
+from keras_dec.utils.validation import check_float32_range
+
 EXTENSIONS = (".npy", ".npz", ".csv")
 
 
@@ -32,6 +34,8 @@ def load_array(
 
     >>> import os, tempfile
     >>> import numpy as np
+
+from keras_dec.utils.validation import check_float32_range
     >>> path = os.path.join(tempfile.mkdtemp(), "features.npy")
     >>> np.save(path, np.eye(3))
     >>> x, y = load_array(path)
@@ -49,6 +53,14 @@ def load_array(
     y = None
     try:
         if ext == ".npy":
+            with open(path, "rb") as f:
+                head = f.read(6)
+            if head != b"\x93NUMPY":
+                kind = "gzip data" if head[:2] == b"\x1f\x8b" else f"bytes {head!r}"
+                raise ValueError(
+                    f"{path!r} is not a NumPy .npy file: no NPY magic number at its start "
+                    f"(found {kind}). Save features with numpy.save, or use .csv/.npz."
+                )
             x = np.load(path, allow_pickle=False)
         elif ext == ".npz":
             with np.load(path, allow_pickle=False) as archive:
@@ -81,6 +93,7 @@ def load_array(
             f"{path!r} must hold numeric features. Received: an array of dtype {x.dtype}"
         )
     if x.dtype.kind != "i" and x.dtype.kind != "u":
+        check_float32_range(x, "x")
         x = x.astype("float32")
     if y is not None:
         y = _labels(y, path, labels_key)

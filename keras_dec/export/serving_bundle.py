@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 
@@ -10,6 +11,7 @@ import numpy as np
 from keras_dec.export.parity import check_parity
 from keras_dec.export.saved_model import export_saved_model, next_version
 from keras_dec.export.tflite import QUANTIZATIONS, export_tflite
+from keras_dec.utils.folder_lock import exclusive_folder
 
 
 def export_for_serving(
@@ -68,9 +70,33 @@ def export_for_serving(
         if max_parity_samples:
             x = x[:max_parity_samples]
     model_dir = os.path.join(os.fspath(base_path), name)
+    tflite_dir = os.path.join(os.fspath(base_path), "tflite")
+    # One export at a time per base path: a version's SavedModel and its TFLite
+    # files are then built from one model, and no export tests another's files.
+    with exclusive_folder(base_path, "keras-dec export"), _no_new_empty_folders(
+        model_dir, tflite_dir
+    ):
+        return _build_and_publish(model, base_path, name, tflite, x, version, metadata, parity,
+                                  model_dir, tflite_dir)
+
+
+@contextlib.contextmanager
+def _no_new_empty_folders(*folders):
+    """On failure, removes those of `folders` that the block created and left empty."""
+    created = [folder for folder in folders if not os.path.isdir(folder)]
+    try:
+        yield
+    except BaseException:
+        for folder in created:
+            with contextlib.suppress(OSError):  # not empty, or never made
+                os.rmdir(folder)
+        raise
+
+
+def _build_and_publish(model, base_path, name, tflite, x, version, metadata, parity,
+                       model_dir, tflite_dir) -> dict:
     if version is None:
         version = next_version(model_dir)
-    tflite_dir = os.path.join(os.fspath(base_path), "tflite")
     tflite_files = {
         mode: os.path.join(tflite_dir, f"{name}-v{version}-{mode}.tflite") for mode in tflite
     }

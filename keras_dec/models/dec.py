@@ -19,6 +19,19 @@ from keras_dec.utils.validation import (
 )
 
 
+def _snapshot_layer(layer):
+    """The target snapshot's copy of an encoder layer.
+
+    Layers with weights get a fresh copy (their own weights); weightless ones
+    are shared. Rebuilding those from their config would, for a `Lambda`,
+    deserialize Python code, which Keras refuses in safe mode, although the
+    user built that encoder in this very process.
+    """
+    if not layer.weights:
+        return layer
+    return layer.__class__.from_config(layer.get_config())
+
+
 @keras.saving.register_keras_serializable(package="keras_dec")
 class DEC(DECTrainer, keras.Model):
     """Deep Embedded Clustering on top of any Keras encoder.
@@ -119,7 +132,7 @@ class DEC(DECTrainer, keras.Model):
         self.clustering = ClusteringLayer(self.n_clusters, alpha=self.alpha, name="clustering")
         self.clustering.build((None, embedding_dim))
         # The frozen snapshot that defines the current target P.
-        self.target_encoder = keras.models.clone_model(encoder)
+        self.target_encoder = keras.models.clone_model(encoder, clone_function=_snapshot_layer)
         self.target_encoder.trainable = False
         self.target_clustering = ClusteringLayer(
             self.n_clusters, alpha=self.alpha, name="target_clustering"

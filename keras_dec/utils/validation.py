@@ -58,6 +58,45 @@ def check_choice(name: str, value, choices: tuple[str, ...]) -> str:
     return value
 
 
+def check_scaled(x, name: str = "x") -> None:
+    """Refuses integer arrays other than 0/1: unscaled images or counts.
+
+    The same rule for `train`, `predict` and `export`, so a model is never fed
+    data scaled differently from what it was trained on.
+
+    Example:
+
+    >>> import numpy as np
+    >>> check_scaled(np.array([[0, 1], [1, 0]]))
+    >>> check_scaled(np.array([[0, 255]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: `x` holds integers from 0 to 255: unscaled images or counts. ...
+    """
+    arr = np.asarray(x)
+    if arr.dtype.kind in "iu" and arr.size:
+        low, high = arr.min(), arr.max()
+        if low < 0 or high > 1:
+            raise ValueError(
+                f"`{name}` holds integers from {low} to {high}: unscaled images or counts. "
+                "Scale them first (e.g. x / 255 for 8-bit images, or standardise each "
+                f"column) and save them as floats. Received: {name} with dtype {arr.dtype}"
+            )
+
+
+def check_float32_range(x: np.ndarray, name: str = "x") -> None:
+    """Refuses finite float64 values that float32 would turn into Inf."""
+    if x.dtype.kind == "f" and x.dtype.itemsize > 4:
+        limit = np.finfo("float32").max
+        beyond = int(np.count_nonzero(np.isfinite(x) & (np.abs(x) > limit)))
+        if beyond:
+            raise ValueError(
+                f"`{name}` holds {beyond} finite value(s) beyond float32's range "
+                f"(|v| > {limit:.3g}), which would overflow to Inf. Rescale the data first. "
+                f"Received: {name} with dtype {x.dtype}"
+            )
+
+
 def check_features(
     x,
     name: str = "x",
@@ -83,6 +122,7 @@ def check_features(
         )
     if arr.shape[0] == 0 or arr.size == 0:
         raise ValueError(f"`{name}` is empty. Received: {name} with shape {arr.shape}")
+    check_float32_range(arr, name)
     arr = arr.astype("float32", copy=False)
     if not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
