@@ -176,7 +176,6 @@ def _add_predict(sub) -> None:
 
 
 def _export(args) -> int:
-    import json
 
     from keras_dec.export.predictors import KerasPredictor
     from keras_dec.export.serving_bundle import export_for_serving
@@ -185,11 +184,7 @@ def _export(args) -> int:
     modes = tuple(m for m in args.tflite.split(",") if m)
     if not os.path.isfile(args.model):
         raise FileNotFoundError(f"Model not found. Received: --model {args.model!r}")
-    metrics_path = os.path.join(os.path.dirname(args.model), "metrics.json")
-    metrics = {}
-    if os.path.isfile(metrics_path):
-        with open(metrics_path, encoding="utf-8") as f:
-            metrics = json.load(f)
+    metrics = _run_metrics(args.model)
     if not args.data and not args.dataset:
         source = metrics.get("data_source")
         if source in DATASETS:
@@ -201,10 +196,12 @@ def _export(args) -> int:
     model = KerasPredictor(args.model).model
     _, x, _ = _load_data(args)
     check_scaled(x, "x")
+    x = _flatten_as_trained(x, metrics.get("input_shape"))
     x = check_features(x, "x", n_features=tuple(model.encoder.input_shape[1:]))
     if args.max_samples:
         x = x[: args.max_samples]
-    metadata = {k: metrics[k] for k in ("dec", "autoencoder_kmeans", "data_source") if k in metrics}
+    metadata = {k: metrics[k] for k in ("dec", "autoencoder_kmeans", "data_source", "input_shape")
+                if k in metrics}
     result = export_for_serving(model, args.base_path, name=args.name, tflite=modes, x=x,
                                 version=args.version, metadata={"training": metadata},
                                 parity=not args.no_parity)
@@ -233,6 +230,7 @@ def _predict(args) -> int:
     predictor = load_predictor(args.model)
     x, _ = datasets.load_array(args.input)
     check_scaled(x, "input")
+    x = _flatten_as_trained(x, _trained_input_shape(args.model))
     x = check_features(x, "input", n_features=predictor.input_shape)
     ids, q = predictor.predict(x)
     if args.output:
@@ -247,6 +245,45 @@ def _predict(args) -> int:
         for i in ids:
             print(int(i))
     return 0
+
+
+def _run_metrics(model_path) -> dict:
+    """The `metrics.json` that `train` wrote beside a `.keras` model, or {}."""
+    import json
+
+    path = os.path.join(os.path.dirname(os.path.abspath(model_path)), "metrics.json")
+    if not os.path.isfile(path):
+        return {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            metrics = json.load(f)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{path!r} is unreadable ({e}); move it away or fix it.") from None
+    if not isinstance(metrics, dict):
+        raise ValueError(f"{path!r} is not a keras-dec metrics file.")
+    return metrics
+
+
+def _trained_input_shape(model_path):
+    """The per-sample shape the model was trained on: from the run's metrics.json (.keras)
+    or the SavedModel's metadata; None when unknown (.tflite, or an older run)."""
+    if os.path.isdir(model_path):
+        from keras_dec.export.saved_model import read_metadata
+
+        try:
+            return read_metadata(model_path).get("training", {}).get("input_shape")
+        except (OSError, ValueError):
+            return None
+    if model_path.endswith(".keras"):
+        return _run_metrics(model_path).get("input_shape")
+    return None
+
+
+def _flatten_as_trained(x, trained_shape):
+    """Flattens `x` the way `train` did, when its per-sample shape is the trained one."""
+    if trained_shape and x.ndim > 2 and list(x.shape[1:]) == list(trained_shape):
+        return x.reshape(len(x), -1)
+    return x
 
 
 def _check_outputs(outputs, input_path, overwrite) -> None:

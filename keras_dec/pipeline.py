@@ -164,11 +164,17 @@ class _Checkpoints:
         self._remove_unreferenced_models()
 
 
-def _load_checkpoint(path):
+def _load_checkpoint(path, kind=keras.Model):
     try:
-        return load_model(path)
+        model = load_model(path)
     except (ValueError, FileNotFoundError) as e:
         raise ValueError(f"{e} Rerun with --fresh to start over.") from None
+    if not isinstance(model, kind):
+        raise ValueError(
+            f"{path!r} holds a {type(model).__name__}, not the {kind.__name__} this run "
+            "checkpointed. Rerun with --fresh to start over."
+        )
+    return model
 
 
 def train_dec(
@@ -240,6 +246,7 @@ def train_dec(
     checkpoint_every = check_int("checkpoint_every", checkpoint_every, 1)
     check_scaled(x, "x")
     x = check_features(x, "x", min_samples=n_clusters)
+    input_shape = [int(d) for d in x.shape[1:]]  # before flattening, for predict/export
     x = x.reshape(len(x), -1)
     if y is not None:
         y = np.asarray(y)
@@ -267,11 +274,15 @@ def train_dec(
         ckpt = _Checkpoints(output, identity)
         ckpt.load(fresh)
         if ckpt.state["stage"] == "done" and output is not None:
-            model_path = os.path.join(output, "model.keras")
-            with open(os.path.join(output, "metrics.json"), encoding="utf-8") as f:
-                report = json.load(f)
+            metrics_path = os.path.join(output, "metrics.json")
+            try:
+                with open(metrics_path, encoding="utf-8") as f:
+                    report = dict(json.load(f))
+            except (OSError, ValueError, TypeError) as e:
+                raise ValueError(f"The finished run's report {metrics_path!r} is unreadable "
+                                 f"({e}); rerun with --fresh to start over.") from None
             report["resumed"] = "already finished"
-            return _load_checkpoint(model_path), report
+            return _load_checkpoint(os.path.join(output, "model.keras"), DEC), report
         if seed is not None:
             keras.utils.set_random_seed(seed)
             enable_determinism()
@@ -280,6 +291,7 @@ def train_dec(
             "backend": keras.backend.backend(),
             "n_samples": int(len(x)),
             "n_features": int(x.shape[1]),
+            "input_shape": input_shape,
             "n_clusters": n_clusters,
             "seed": seed,
             "data_source": data_source,
@@ -296,7 +308,7 @@ def train_dec(
             encoder = encoder_of(run.pretrain(pretrain_callbacks))
             dec = run.initialize_dec(encoder, n_clusters)
         else:
-            dec = _load_checkpoint(ckpt.model_path("dec"))
+            dec = _load_checkpoint(ckpt.model_path("dec"), DEC)
         run.train_dec(dec, dec_callbacks)
         return dec, run.finish(dec, output)
 

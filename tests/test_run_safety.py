@@ -1,6 +1,7 @@
 """Round two of reliability: runs identified by content, one writer per folder, files others
 can read, outputs that never replace inputs, labels that are what they claim."""
 
+import json
 import os
 import stat
 import subprocess
@@ -192,3 +193,69 @@ def test_an_encoder_with_a_lambda_layer_trains_saves_and_loads_unsafely(tmp_path
     loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=False)  # trusted file
     np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded.predict(x, verbose=0)),
                                dec.predict(x, verbose=0), atol=1e-6)
+
+
+def test_predict_takes_the_shape_train_took_flattened_the_same_way(tmp_path, capsys):
+    x3 = np.random.default_rng(0).random((60, 2, 3)).astype("float32")
+    np.save(tmp_path / "x3.npy", x3)
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "x3.npy"), "--n-clusters", "3",
+                 "--output", str(out), *TINY]) == 0
+    assert json.loads((out / "metrics.json").read_text())["input_shape"] == [2, 3]
+    assert main(["predict", "--model", str(out / "model.keras"), "--input",
+                 str(tmp_path / "x3.npy"), "--output", str(tmp_path / "ids.npy")]) == 0
+    from keras_dec import load_model
+
+    want = load_model(out / "model.keras").predict_clusters(x3.reshape(60, 6))
+    np.testing.assert_array_equal(np.load(tmp_path / "ids.npy"), want)
+    # Another shape with the same size is not silently reinterpreted.
+    np.save(tmp_path / "x32.npy", x3.reshape(60, 3, 2))
+    assert main(["predict", "--model", str(out / "model.keras"), "--input",
+                 str(tmp_path / "x32.npy")]) == 2
+    assert "must have per-sample shape (6,)" in capsys.readouterr().err
+
+
+def test_corrupt_run_files_are_named(tmp_path):
+    x = features()
+    train_dec(x, 3, RECIPE, output=tmp_path, seed=0, verbose=0)
+    (tmp_path / "metrics.json").write_text("{not json")
+    with pytest.raises(ValueError, match=r"report .*metrics.json' is unreadable"):
+        train_dec(x, 3, RECIPE, output=tmp_path, seed=0, verbose=0)
+    state = json.loads((tmp_path / "checkpoints" / "state.json").read_text())
+    (tmp_path / "checkpoints" / "state.json").write_text(json.dumps([state]))
+    with pytest.raises(ValueError, match=r"state.json' is not a keras-dec state file"):
+        train_dec(x, 3, RECIPE, output=tmp_path, seed=0, verbose=0)
+
+
+def test_a_non_dec_model_in_place_of_the_dec_checkpoint_is_named(tmp_path):
+    import keras
+    from conftest import checkpoint_file
+
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:  # after the first DEC epoch's checkpoint
+                raise RuntimeError("crash")
+
+    x = features()
+    with pytest.raises(RuntimeError, match="crash"):
+        train_dec(x, 3, RECIPE.replace(max_iter=20), output=tmp_path, seed=0, verbose=0,
+                  dec_callbacks=[Crash()])
+    path = checkpoint_file(tmp_path, "dec")
+    stranger = keras.Sequential([keras.Input((5,)), keras.layers.Dense(2)])
+    stranger.save(path)
+    with pytest.raises(ValueError, match=r"holds a Sequential, not the DEC this run checkpointed"):
+        train_dec(x, 3, RECIPE.replace(max_iter=20), output=tmp_path, seed=0, verbose=0)
+
+
+@needs_tensorflow
+def test_predict_on_a_stream_of_the_wrong_shape_is_a_clear_error():
+    import tensorflow as tf
+    from conftest import small_encoder
+
+    import keras_dec
+
+    dec = keras_dec.DEC(small_encoder(), n_clusters=3)
+    dec.set_centers(np.eye(3))
+    stream = tf.data.Dataset.from_tensor_slices(np.zeros((8, 5), "float32")).batch(4)
+    with pytest.raises(ValueError, match=r"`x` must yield batches of shape \(batch, 6\)"):
+        dec.predict(stream)

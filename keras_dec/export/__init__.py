@@ -1,19 +1,28 @@
-"""Deployment: SavedModel for TF Serving, TFLite/LiteRT for devices, parity checks."""
+"""Deployment: SavedModel for TF Serving, TFLite/LiteRT for devices, parity checks.
 
-from keras_dec.export.parity import ParityError, check_parity
-from keras_dec.export.predictors import load_predictor
-from keras_dec.export.saved_model import export_saved_model, next_version, read_metadata
-from keras_dec.export.serving_bundle import export_for_serving
-from keras_dec.export.tflite import QUANTIZATIONS, export_tflite
+Names are imported on first use, so that `keras_dec.export.predictors` (which
+also runs `.keras` files) works on the JAX and PyTorch backends without
+TensorFlow; the SavedModel and TFLite functions need it.
+"""
 
-__all__ = [
-    "QUANTIZATIONS",
-    "ParityError",
-    "check_parity",
-    "export_for_serving",
-    "export_saved_model",
-    "read_metadata",
-    "export_tflite",
-    "load_predictor",
-    "next_version",
-]
+import importlib
+
+_WHERE = {
+    "QUANTIZATIONS": "tflite",
+    "ParityError": "parity",
+    "check_parity": "parity",
+    "export_for_serving": "serving_bundle",
+    "export_saved_model": "saved_model",
+    "export_tflite": "tflite",
+    "load_predictor": "predictors",
+    "next_version": "saved_model",
+    "read_metadata": "saved_model",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)

@@ -289,7 +289,9 @@ class DEC(DECTrainer, keras.Model):
     def predict(self, x, batch_size=None, **kwargs):
         """Soft assignments Q for `x`, as `keras.Model.predict`."""
         self._check_initialized()
-        if not is_tf_dataset(x):
+        if is_tf_dataset(x):
+            self._check_dataset(x, "x")
+        else:
             x = self._check_array(x, min_samples=1)
         return super().predict(x, batch_size=batch_size or self.refresh_batch_size, **kwargs)
 
