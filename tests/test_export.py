@@ -202,14 +202,15 @@ def test_cli_export_then_predict_with_each_format(trained, tmp_path):
     assert "SavedModel (TF Serving)" in result.stdout and "MB" in result.stdout
     assert "parity tflite_int8" in result.stdout
     want = dec.predict_clusters(x)
-    for model in (root / "model.keras", base / "dec" / "1", base / "tflite" / "dec-v1-none.tflite"):
-        out = tmp_path / "ids.npy"
+    models = (root / "model.keras", base / "dec" / "1", base / "tflite" / "dec-v1-none.tflite")
+    for i, model in enumerate(models):
+        out = tmp_path / f"ids{i}.npy"
         r = subprocess.run([sys.executable, "-m", "keras_dec.cli", "predict", "--model", str(model),
                             "--input", str(root / "x.npy"), "--output", str(out)],
                            capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, r.stderr[-3000:]
         np.testing.assert_array_equal(np.load(out), want)
-        assert np.load(tmp_path / "ids_q.npy").shape == (600, 10)
+        assert np.load(tmp_path / f"ids{i}_q.npy").shape == (600, 10)
 
 
 def test_cli_predict_errors(trained, tmp_path):

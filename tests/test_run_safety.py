@@ -213,6 +213,15 @@ def test_predict_takes_the_shape_train_took_flattened_the_same_way(tmp_path, cap
     assert main(["predict", "--model", str(out / "model.keras"), "--input",
                  str(tmp_path / "x32.npy")]) == 2
     assert "must have per-sample shape (6,)" in capsys.readouterr().err
+    from conftest import BACKEND
+
+    if BACKEND == "tensorflow":  # export reads the training file back, as trained
+        assert main(["export", "--model", str(out / "model.keras"), "--base-path",
+                     str(tmp_path / "models"), "--tflite", "none"]) == 0
+        saved = tmp_path / "models" / "dec" / "1"
+        assert main(["predict", "--model", str(saved), "--input", str(tmp_path / "x3.npy"),
+                     "--output", str(tmp_path / "ids_sm.npy")]) == 0
+        np.testing.assert_array_equal(np.load(tmp_path / "ids_sm.npy"), want)
 
 
 def test_corrupt_run_files_are_named(tmp_path):
