@@ -29,6 +29,9 @@ def test_train_digits_writes_model_and_metrics(tmp_path):
     assert {"acc", "nmi", "ari"} <= set(report["dec"]) and "autoencoder_kmeans" in report
     assert (out / "model.keras").is_file() and (out / "history.csv").is_file()
     assert not [p for p in os.listdir(out) if ".tmp" in p]
+    # No TensorFlow start-up banner or CUDA probing noise on a CPU-only machine.
+    assert "cuInit" not in result.stderr and "cuda" not in result.stderr.lower(), result.stderr
+    assert "oneDNN" not in result.stderr and "I0000" not in result.stderr, result.stderr
 
 
 def test_seed_makes_runs_repeatable(tmp_path):

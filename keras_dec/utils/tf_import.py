@@ -3,8 +3,10 @@
 TensorFlow's C++ side prints INFO lines at import (oneDNN notice, CUDA
 probing, CPU features) through absl, which no environment variable silences
 in TF 2.21. They would bury the CLI's one-line errors. This captures file
-descriptor 2 during the import and writes back everything except those
-INFO lines, so warnings and errors still reach the user.
+descriptor 2 during the import (and the first device query, where a CUDA
+build probes for a GPU) and writes back everything except those INFO lines
+and the "failed call to cuInit ... (303)" error that only says there is no
+GPU, so warnings and real errors still reach the user.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ _NOISE = (
     "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
     "To enable the following instructions:",
 )
+# What a CUDA build of TensorFlow logs, as an error, on a machine without a GPU.
+_NO_GPU = re.compile(r"failed call to cuInit: .*(UNKNOWN ERROR \(303\)|CUDA_ERROR_NO_DEVICE)")
 
 
 def configured_backend() -> str:
@@ -68,6 +72,10 @@ def import_tensorflow_quietly():
         os.dup2(capture.fileno(), 2)
         try:
             import tensorflow
+
+            # TensorFlow probes CUDA at the first device query, not at import:
+            # do it here, where its "no GPU" error line can be recognised.
+            tensorflow.config.list_physical_devices("GPU")
         finally:
             sys.stderr.flush()
             os.dup2(saved, 2)
@@ -77,6 +85,7 @@ def import_tensorflow_quietly():
     kept = [
         line for line in text.splitlines()
         if line.strip() and not _INFO.match(line) and not line.startswith(_NOISE)
+        and not _NO_GPU.search(line)
     ]
     if kept:
         sys.stderr.write("\n".join(kept) + "\n")
