@@ -309,8 +309,8 @@ def train_dec(
             dec = run.initialize_dec(encoder, n_clusters)
         else:
             dec = _load_checkpoint(ckpt.model_path("dec"), DEC)
-        run.train_dec(dec, dec_callbacks)
-        return dec, run.finish(dec, output)
+        epoch = run.train_dec(dec, dec_callbacks)
+        return dec, run.finish(dec, output, epoch)
 
 
 class _Run:
@@ -398,12 +398,14 @@ class _Run:
         return dec
 
     # -- 3. DEC, one epoch per fit call; stops at tol or max_iter.
-    def train_dec(self, dec, callbacks=None):
+    def train_dec(self, dec, callbacks=None) -> int:
+        """Trains to tol or max_iter; returns the number of DEC epochs run in all."""
         x, recipe, ckpt = self.x, self.recipe, self.ckpt
         epoch = ckpt.state["epoch"] if ckpt.state["stage"] == "dec" else 0
         batches = -(-len(x) // recipe.batch_size)
         total_epochs = -(-recipe.max_iter // batches)
-        callbacks = [_StopOnNonFinite("DEC"), _Progress(total_epochs), *(callbacks or [])]
+        # DEC.fit's TargetRefresh checks the loss and the weights itself.
+        callbacks = [_Progress(total_epochs), *(callbacks or [])]
         history = self.report.setdefault("history", {"loss": [], "label_change": []})
         refreshes = self.report.setdefault("refreshes", [])
         while dec.n_iter_ < recipe.max_iter and not dec.converged_:
@@ -421,9 +423,9 @@ class _Run:
             done = dec.converged_ or dec.n_iter_ >= recipe.max_iter
             if self._checkpoint_due(epoch, done):
                 ckpt.save("dec", epoch, dec, "dec")
-        self.final_epoch = epoch
+        return epoch
 
-    def finish(self, dec, output) -> dict:
+    def finish(self, dec, output, epoch) -> dict:
         report, x = self.report, self.x
         report["dec_iterations"] = dec.n_iter_
         report["converged"] = dec.converged_
@@ -438,7 +440,7 @@ class _Run:
             atomic.write_text(os.path.join(output, "history.csv"),
                               _history_csv(report["history"]))
             atomic.write_json(os.path.join(output, "metrics.json"), report)
-            self.ckpt.save("done", self.final_epoch)
+            self.ckpt.save("done", epoch)
         return report
 
 

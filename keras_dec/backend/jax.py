@@ -7,6 +7,8 @@ import functools
 import jax
 import keras
 
+from keras_dec.backend.common import array_fit_inputs as fit_inputs  # noqa: F401
+
 
 def _run_stateless(variables, values, fn, *args):
     """Runs `fn(*args)` with `variables` read as `values`; returns its result and new values."""
@@ -91,11 +93,6 @@ def compile_function(model, fn):
     return call
 
 
-def fit_inputs(x, batch_size, pairs=False) -> dict:
-    """`fit` arguments feeding `x` (and `x` as targets, with `pairs`) in order, in batches."""
-    return {"x": x, "y": x if pairs else None, "batch_size": batch_size}
-
-
 def device_description() -> str:
     """The device training runs on, e.g. `"gpu (NVIDIA H200)"` or `"cpu"`, and the version."""
     device = jax.devices()[0]
@@ -104,9 +101,9 @@ def device_description() -> str:
 
 
 def enable_determinism() -> None:
-    """JAX on CPU is deterministic run to run; XLA GPU kernels are made so by this flag."""
-    import os
+    """Nothing to switch on here: JAX on CPU is deterministic run to run.
 
-    flags = os.environ.get("XLA_FLAGS", "")
-    if "--xla_gpu_deterministic_ops" not in flags:
-        os.environ["XLA_FLAGS"] = f"{flags} --xla_gpu_deterministic_ops=true".strip()
+    XLA reads `XLA_FLAGS` once, when JAX starts, which has happened by the
+    time a model exists; for deterministic GPU kernels start the process
+    with `XLA_FLAGS=--xla_gpu_deterministic_ops=true`.
+    """

@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 import torch
 
+from keras_dec.backend.common import array_fit_inputs as fit_inputs  # noqa: F401
+
 
 class DECTrainer:
     """`train_step`/`test_step` for `DEC` on PyTorch, as in Keras' PyTorch guide."""
@@ -36,11 +38,6 @@ def compile_function(model, fn):
             return fn(*args)
 
     return call
-
-
-def fit_inputs(x, batch_size, pairs=False) -> dict:
-    """`fit` arguments feeding `x` (and `x` as targets, with `pairs`) in order, in batches."""
-    return {"x": x, "y": x if pairs else None, "batch_size": batch_size}
 
 
 def device_description() -> str:

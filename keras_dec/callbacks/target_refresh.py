@@ -51,21 +51,22 @@ class TargetRefresh(keras.callbacks.Callback):
         self.records: list[dict] = []
         self._steps_since_refresh = 0
 
-    def _check_loss(self, loss, model):
+    def _check_loss(self, loss):
         # The loss is the epoch's running mean, so a NaN step keeps it NaN until
         # the epoch ends: checking at refreshes and epoch ends needs no host
-        # round trip per step.
-        if loss is not None and not math.isfinite(float(keras.ops.convert_to_numpy(loss))):
+        # round trip per step. `self.model` (a full state sync on JAX) only on failure.
+        if loss is None:
+            return
+        value = float(keras.ops.convert_to_numpy(loss))
+        if not math.isfinite(value):
             raise FloatingPointError(
-                f"The DEC loss became {float(keras.ops.convert_to_numpy(loss))} by step "
-                f"{int(model.train_steps.numpy())}. Training stopped; lower the learning "
-                "rate or check the input scaling."
+                f"The DEC loss became {value} by step {int(self.model.train_steps.numpy())}. "
+                "Training stopped; lower the learning rate or check the input scaling."
             )
 
     def _refresh(self, logs=None):
+        self._check_loss((logs or {}).get("loss"))
         model = self.model
-        loss = (logs or {}).get("loss")
-        self._check_loss(loss, model)
         start = time.perf_counter()
         change = model.refresh_target(self.data, ordered=self.ordered)
         self._steps_since_refresh = 0
@@ -103,7 +104,7 @@ class TargetRefresh(keras.callbacks.Callback):
             self._refresh(logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        self._check_loss((logs or {}).get("loss"), self.model)
+        self._check_loss((logs or {}).get("loss"))
 
     def on_train_end(self, logs=None):
         # A NaN step after the last refresh would otherwise leave NaN weights behind.

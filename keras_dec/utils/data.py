@@ -30,11 +30,8 @@ def inputs_only(dataset):
 def iter_batches(data, batch_size: int) -> Iterator:
     """Yields backend tensors of `data`: slices of an array, or a dataset's batches in order."""
     if is_tf_dataset(data):
-        from keras import backend
-
-        native = backend.backend() == "tensorflow"
-        for batch in data:
-            yield batch if native else ops.convert_to_tensor(np.asarray(batch))
+        for batch in data:  # via NumPy, so the same code serves every backend
+            yield ops.convert_to_tensor(np.asarray(batch))
         return
     for start in range(0, len(data), batch_size):
         yield ops.convert_to_tensor(data[start:start + batch_size])
