@@ -125,6 +125,9 @@ def _add_train(sub) -> None:
                    help="discard DIR/checkpoints and start over")
     p.add_argument("--checkpoint-every", type=_positive_int, default=1,
                    help="epochs between checkpoints (pretraining and DEC)")
+    p.add_argument("--device-loop", action=argparse.BooleanOptionalAction, default=None,
+                   help="keep the data on the accelerator and run many steps per compiled "
+                   "call (JAX only; default: on with KERAS_BACKEND=jax)")
     add_recipe_flags(p)
     p.set_defaults(func=_train)
 
@@ -328,7 +331,8 @@ def _train(args) -> int:
     _, report = train_dec(x, args.n_clusters, recipe, y=y, output=args.output, seed=args.seed,
                           baseline_kmeans=args.baseline, verbose=0 if args.quiet else 1,
                           data_source=os.path.abspath(name) if args.data else name,
-                          checkpoint_every=args.checkpoint_every, fresh=args.fresh)
+                          checkpoint_every=args.checkpoint_every, fresh=args.fresh,
+                          device_loop=args.device_loop)
     print(format_summary(report))
     print(f"Saved {os.path.join(args.output, 'model.keras')} and "
           f"{os.path.join(args.output, 'metrics.json')}")

@@ -14,7 +14,8 @@ import numpy as np
 
 from keras_dec.backbones.autoencoder import build_autoencoder, encoder_of
 from keras_dec.backbones.pretraining import pretrain_autoencoder
-from keras_dec.backend import enable_determinism, fit_inputs
+from keras_dec.backend import DeviceLoop, enable_determinism, fit_inputs
+from keras_dec.callbacks.target_refresh import TargetRefresh
 from keras_dec.metrics import evaluate_clustering
 from keras_dec.models.dec import DEC
 from keras_dec.recipe import Recipe
@@ -22,7 +23,12 @@ from keras_dec.saving import load_model
 from keras_dec.utils import atomic
 from keras_dec.utils.fingerprint import array_sha256
 from keras_dec.utils.folder_lock import exclusive_folder
-from keras_dec.utils.validation import check_features, check_int, check_scaled
+from keras_dec.utils.validation import (
+    check_features,
+    check_int,
+    check_scaled,
+    distinct_rows,
+)
 from keras_dec.version import __version__
 
 CHECKPOINTS = "checkpoints"
@@ -191,6 +197,7 @@ def train_dec(
     dec_callbacks=None,
     checkpoint_every: int = 1,
     fresh: bool = False,
+    device_loop: bool | None = None,
 ) -> tuple[DEC, dict]:
     """Runs pretraining, k-means initialisation and DEC; returns the model and a report.
 
@@ -220,6 +227,13 @@ def train_dec(
         dec_callbacks: Keras callbacks for the DEC epochs.
         checkpoint_every: int >= 1, epochs between checkpoints.
         fresh: bool, discard existing checkpoints in `output` first.
+        device_loop: bool or None. True trains with the data held on the
+            accelerator and many steps per compiled call (`DeviceLoop`, JAX
+            only); the sample order, the steps and the results are those of
+            `fit`. Batch-level callbacks then fire once per stretch of steps
+            (up to the epoch's end or DEC's next target refresh), as with
+            `steps_per_execution`. None (default) uses it on JAX, where it is
+            the fast path, and `fit` elsewhere.
 
     Returns:
         `(dec, report)`; the report is what `metrics.json` holds.
@@ -244,6 +258,16 @@ def train_dec(
                 f"`output` must be a folder, but {output!r} is a file. Received: output={output!r}"
             )
     checkpoint_every = check_int("checkpoint_every", checkpoint_every, 1)
+    if device_loop is None:
+        device_loop = DeviceLoop is not None
+    elif not isinstance(device_loop, bool):
+        raise TypeError(f"`device_loop` must be True, False or None. Received: "
+                        f"device_loop={device_loop!r}")
+    elif device_loop and DeviceLoop is None:
+        raise ValueError(
+            "`device_loop=True` needs the JAX backend (KERAS_BACKEND=jax). Received: "
+            f"device_loop=True on the {keras.backend.backend()} backend"
+        )
     check_scaled(x, "x")
     x = check_features(x, "x", min_samples=n_clusters)
     input_shape = [int(d) for d in x.shape[1:]]  # before flattening, for predict/export
@@ -255,7 +279,7 @@ def train_dec(
                 f"`y` must have one label per sample, shape ({len(x)},). "
                 f"Received: y with shape {y.shape}"
             )
-    distinct = len(np.unique(x, axis=0))
+    distinct = distinct_rows(x, n_clusters)
     if distinct < n_clusters:
         raise ValueError(
             f"`x` has fewer distinct rows than n_clusters={n_clusters}; DEC cannot find "
@@ -299,7 +323,7 @@ def train_dec(
             "seconds": {},
         }
         ckpt.state["report"] = report
-        run = _Run(x, y, recipe, seed, report, ckpt, verbose, checkpoint_every)
+        run = _Run(x, y, recipe, seed, report, ckpt, verbose, checkpoint_every, device_loop)
 
         if baseline_kmeans and "kmeans_raw" not in report["seconds"]:
             run.kmeans_on_raw_features(n_clusters)
@@ -316,11 +340,18 @@ def train_dec(
 class _Run:
     """The three stages of `train_dec`, sharing the data, the report and the checkpoints."""
 
-    def __init__(self, x, y, recipe, seed, report, ckpt, verbose, checkpoint_every):
+    def __init__(self, x, y, recipe, seed, report, ckpt, verbose, checkpoint_every,
+                 device_loop):
         self.x, self.y, self.recipe, self.seed = x, y, recipe, seed
         self.report, self.ckpt = report, ckpt
         self.verbose = "auto" if verbose else 0
         self.checkpoint_every = checkpoint_every
+        self.device_loop = device_loop
+
+    def _callback_list(self, callbacks, model, epochs, steps):
+        """The callbacks as `fit` would hold them, for the device loop."""
+        return keras.callbacks.CallbackList(callbacks, model=model, verbose=self.verbose,
+                                            epochs=epochs, steps=steps)
 
     def add_time(self, stage, start):
         seconds = self.report["seconds"]
@@ -350,12 +381,19 @@ class _Run:
             epoch = 0
         epochs = recipe.pretrain_epochs
         callbacks = [_StopOnNonFinite("pretraining"), _Progress(epochs), *(callbacks or [])]
+        if self.device_loop and epoch < epochs:
+            loop = DeviceLoop(autoencoder, x, recipe.pretrain_batch_size, pairs=True)
+            callbacks = self._callback_list(callbacks, autoencoder, epochs,
+                                            -(-len(x) // recipe.pretrain_batch_size))
         while epoch < epochs:
             start = time.perf_counter()
-            x_epoch = x[_epoch_order(len(x), self.seed, "pretrain", epoch)]
-            autoencoder.fit(**fit_inputs(x_epoch, recipe.pretrain_batch_size, pairs=True),
-                            shuffle=False, initial_epoch=epoch, epochs=epoch + 1,
-                            callbacks=callbacks, verbose=self.verbose)
+            order = _epoch_order(len(x), self.seed, "pretrain", epoch)
+            if self.device_loop:
+                loop.fit_epoch(order, epoch, callbacks)
+            else:
+                autoencoder.fit(**fit_inputs(x[order], recipe.pretrain_batch_size, pairs=True),
+                                shuffle=False, initial_epoch=epoch, epochs=epoch + 1,
+                                callbacks=callbacks, verbose=self.verbose)
             epoch += 1
             self.add_time("pretrain", start)
             if self._checkpoint_due(epoch, epoch == epochs):
@@ -408,22 +446,41 @@ class _Run:
         callbacks = [_Progress(total_epochs), *(callbacks or [])]
         history = self.report.setdefault("history", {"loss": [], "label_change": []})
         refreshes = self.report.setdefault("refreshes", [])
+        loop = None
         while dec.n_iter_ < recipe.max_iter and not dec.converged_:
             start = time.perf_counter()
             steps = min(batches, recipe.max_iter - dec.n_iter_)
             order = _epoch_order(len(x), self.seed, "dec", epoch)[:steps * recipe.batch_size]
-            h = dec.fit(**fit_inputs(x[order], recipe.batch_size), shuffle=False,
-                        initial_epoch=epoch, epochs=epoch + 1, callbacks=callbacks,
-                        verbose=self.verbose, target_data=x)
+            if self.device_loop:
+                loop = loop or DeviceLoop(dec, x, recipe.batch_size)
+                logs, records = self._dec_epoch_on_device(
+                    dec, loop, order, epoch, callbacks, total_epochs, batches)
+            else:
+                h = dec.fit(**fit_inputs(x[order], recipe.batch_size), shuffle=False,
+                            initial_epoch=epoch, epochs=epoch + 1, callbacks=callbacks,
+                            verbose=self.verbose, target_data=x)
+                logs = {key: h.history[key][-1] for key in history}
+                records = h.refreshes
             epoch += 1
             self.add_time("dec", start)
             for key in history:
-                history[key].extend(float(v) for v in h.history[key])
-            refreshes.extend(h.refreshes)
+                history[key].append(float(logs[key]))
+            refreshes.extend(records)
             done = dec.converged_ or dec.n_iter_ >= recipe.max_iter
             if self._checkpoint_due(epoch, done):
                 ckpt.save("dec", epoch, dec, "dec")
         return epoch
+
+    def _dec_epoch_on_device(self, dec, loop, order, epoch, callbacks, total_epochs, batches):
+        """One DEC epoch through `DeviceLoop`, stopping at each target refresh."""
+        # What `DEC.fit` adds: the refresh over the whole data set, here the
+        # copy already on the device (same values, same order, so labels are cached).
+        refresher = TargetRefresh(loop.x, ordered=True)
+        callback_list = self._callback_list([refresher, *callbacks], dec, total_epochs, batches)
+        logs = loop.fit_epoch(order, epoch, callback_list,
+                              steps_to_callback=refresher.steps_to_refresh)
+        dec.refresh_log_.extend(refresher.records)
+        return logs, refresher.records
 
     def finish(self, dec, output, epoch) -> dict:
         report, x = self.report, self.x

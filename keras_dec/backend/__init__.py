@@ -12,6 +12,10 @@ what cannot be written once in `keras.ops`:
 - `enable_determinism()`, the backend's switch for deterministic kernels.
 - `fit_inputs(x, batch_size)`, the fastest in-order feed of an array to `fit`.
 - `device_description()`, the device and framework version, for benchmarks.
+- `DeviceLoop`, training with the data on the accelerator and many steps
+  per compiled call (`keras_dec/backend/jax_loop.py`), or None where `fit`'s
+  own loop is the fast path (TensorFlow's `tf.function` epoch feed, and
+  PyTorch, whose steps are eager anyway).
 
 The module is chosen once, at import, from `keras.backend.backend()`.
 """
@@ -25,6 +29,7 @@ BACKEND = keras.backend.backend()
 if BACKEND == "tensorflow":
     from keras_dec.backend.tensorflow import (
         DECTrainer,
+        DeviceLoop,
         compile_function,
         device_description,
         enable_determinism,
@@ -33,6 +38,7 @@ if BACKEND == "tensorflow":
 elif BACKEND == "jax":
     from keras_dec.backend.jax import (
         DECTrainer,
+        DeviceLoop,
         compile_function,
         device_description,
         enable_determinism,
@@ -41,6 +47,7 @@ elif BACKEND == "jax":
 elif BACKEND == "torch":
     from keras_dec.backend.torch import (
         DECTrainer,
+        DeviceLoop,
         compile_function,
         device_description,
         enable_determinism,
@@ -54,6 +61,7 @@ else:
 
 __all__ = [
     "BACKEND",
+    "DeviceLoop",
     "DECTrainer",
     "compile_function",
     "device_description",

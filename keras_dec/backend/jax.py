@@ -8,6 +8,7 @@ import jax
 import keras
 
 from keras_dec.backend.common import array_fit_inputs as fit_inputs  # noqa: F401
+from keras_dec.backend.jax_loop import DeviceLoop  # noqa: F401
 
 
 def _run_stateless(variables, values, fn, *args):

@@ -5,6 +5,9 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+# No device loop: `fit` already runs each step in a `tf.function` fed by tf.data.
+DeviceLoop = None
+
 
 class DECTrainer:
     """`train_step`/`test_step` for `DEC` on TensorFlow, including `tf.distribute`."""

@@ -7,6 +7,9 @@ import torch
 
 from keras_dec.backend.common import array_fit_inputs as fit_inputs  # noqa: F401
 
+# No device loop: PyTorch steps run eagerly, one launch per op whatever the loop.
+DeviceLoop = None
+
 
 class DECTrainer:
     """`train_step`/`test_step` for `DEC` on PyTorch, as in Keras' PyTorch guide."""

@@ -17,8 +17,10 @@ class TargetRefresh(keras.callbacks.Callback):
     loops can reuse it. A refresh is one streaming pass over `data` (see
     `DEC.refresh_target`). Training stops as soon as the fraction of points
     whose cluster changed since the previous refresh falls below the model's
-    `tol`, the paper's stopping rule. It needs `steps_per_execution=1`: it
-    counts one step per `on_train_batch_end`.
+    `tol`, the paper's stopping rule. Steps are counted from the batch index
+    `on_train_batch_end` receives, so a loop that runs several steps between
+    callbacks (`DeviceLoop`) is counted right; such a loop asks
+    `steps_to_refresh()` how far it may run.
 
     Args:
         data: the whole training set, used for the refresh passes: a float
@@ -50,6 +52,11 @@ class TargetRefresh(keras.callbacks.Callback):
         self.ordered = ordered
         self.records: list[dict] = []
         self._steps_since_refresh = 0
+        self._next_batch = 0
+
+    def steps_to_refresh(self) -> int:
+        """Training steps left before the next refresh is due."""
+        return self._update_interval - self._steps_since_refresh
 
     def _check_loss(self, loss):
         # The loss is the epoch's running mean, so a NaN step keeps it NaN until
@@ -96,10 +103,14 @@ class TargetRefresh(keras.callbacks.Callback):
                 model.last_refresh_step.numpy()
             )
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self._next_batch = 0
+
     def on_train_batch_end(self, batch, logs=None):
         # Counted here, and `self.model` left alone between refreshes: on JAX
         # each access to `self.model` during `fit` syncs the whole training state.
-        self._steps_since_refresh += 1
+        self._steps_since_refresh += batch + 1 - self._next_batch
+        self._next_batch = batch + 1
         if self._steps_since_refresh >= self._update_interval:
             self._refresh(logs)
 

@@ -16,6 +16,7 @@ from keras_dec.utils.validation import (
     check_fraction,
     check_int,
     check_positive_float,
+    distinct_rows,
 )
 
 
@@ -326,7 +327,7 @@ class DEC(DECTrainer, keras.Model):
                 "The encoder produced NaN or Inf embeddings for `x`; check the encoder "
                 "weights (did pretraining diverge?)."
             )
-        distinct = np.unique(embeddings, axis=0).shape[0]
+        distinct = distinct_rows(embeddings, self.n_clusters)
         if distinct < self.n_clusters:
             raise ValueError(
                 f"`x` has only {distinct} distinct embedding(s), fewer than "
@@ -409,21 +410,21 @@ class DEC(DECTrainer, keras.Model):
             and cache["refresh"] == refreshes
         )
         compare = not (first or use_cache)
-        frequencies = np.zeros(self.n_clusters, dtype="float64")
-        changed = 0
-        total = 0
-        nonfinite = 0
-        labels = []
+        # The per-batch results stay on the device until the pass ends: one
+        # transfer each, instead of a host round trip per batch.
+        sums, counts, labels = [], [], []
         for batch in iter_batches(data, self.refresh_batch_size):
             f, c, bad, batch_labels = self._refresh_fn(batch, compare)
-            frequencies += ops.convert_to_numpy(f)
-            changed += int(ops.convert_to_numpy(c))
-            nonfinite += int(ops.convert_to_numpy(bad))
-            total += int(batch_labels.shape[0])
-            if ordered:
-                labels.append(ops.convert_to_numpy(batch_labels))
+            sums.append(f)
+            counts.append(ops.stack([c, bad]))
+            labels.append(batch_labels)
+        total = sum(int(batch_labels.shape[0]) for batch_labels in labels)
         if total == 0:
             raise ValueError("The data for the target refresh is empty (0 samples).")
+        frequencies = np.zeros(self.n_clusters, dtype="float64")
+        for f in ops.convert_to_numpy(ops.stack(sums)):
+            frequencies += f  # in float64, batch by batch
+        changed, nonfinite = (int(v) for v in ops.convert_to_numpy(ops.stack(counts)).sum(0))
         # Q itself stays finite for NaN embeddings (its rescaling takes a max), so
         # the embeddings are checked: NaN input or NaN weights must not pass silently.
         if nonfinite or not np.all(np.isfinite(frequencies)):
@@ -434,7 +435,7 @@ class DEC(DECTrainer, keras.Model):
                 "(a learning rate too high). Training stopped."
             )
         if ordered:
-            labels = np.concatenate(labels)
+            labels = ops.convert_to_numpy(ops.concatenate(labels))
             if use_cache:
                 if len(labels) != len(cache["labels"]):
                     raise ValueError(

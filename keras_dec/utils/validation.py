@@ -143,6 +143,28 @@ def check_features(
     return arr
 
 
+def distinct_rows(x: np.ndarray, at_least: int) -> int:
+    """How many distinct rows `x` has, counted only as far as `at_least`.
+
+    Returns a number >= `at_least` as soon as a leading block of rows holds
+    that many (a few rows, for real data), and the exact count otherwise, so
+    the full sort over every row (seconds for 70,000 images) runs only for
+    data that fails the check.
+
+    Example:
+
+    >>> distinct_rows(np.array([[0.0], [1.0], [1.0]]), 5)
+    2
+    """
+    rows = x.reshape(len(x), -1)
+    n = min(len(rows), 4 * at_least)
+    while True:
+        found = len(np.unique(rows[:n], axis=0))
+        if found >= at_least or n == len(rows):
+            return found
+        n = min(len(rows), 8 * n)
+
+
 def _as_tuple(shape) -> tuple:
     if isinstance(shape, numbers.Integral):
         return (int(shape),)
