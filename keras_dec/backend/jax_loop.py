@@ -62,6 +62,11 @@ class DeviceLoop:
     """
 
     def __init__(self, model: keras.Model, x, batch_size: int, pairs: bool = False):
+        if getattr(model, "optimizer", None) is None:
+            raise ValueError(
+                "`model` must be compiled (with an optimizer) before it can train. Received: "
+                f"an uncompiled {type(model).__name__} {model.name!r}"
+            )
         self.model = model
         self.x = jax.device_put(np.asarray(x))
         self.batch_size = int(batch_size)
@@ -91,8 +96,6 @@ class DeviceLoop:
 
     def _build(self):
         model = self.model
-        if model.optimizer is None:
-            raise ValueError("The model must be compiled before training on the device.")
         sample = np.asarray(self.x[: min(2, len(self.x))])
         # What `fit` does first: build the optimizer and the compiled loss/metrics.
         model._symbolic_build(data_batch=(sample, sample) if self.pairs else (sample,))
