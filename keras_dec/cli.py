@@ -7,7 +7,7 @@ import os
 import sys
 
 from keras_dec.errors import FolderInUseError, ParityError
-from keras_dec.recipe import PRETRAIN_METHODS, PRETRAIN_SCHEDULES, RECIPES, Recipe
+from keras_dec.recipe import PRETRAIN_METHODS, PRETRAIN_SCHEDULES, RECIPES, Recipe, recipe_for
 
 DATASETS = ("digits", "fashion_mnist", "mnist")
 
@@ -47,6 +47,8 @@ RECIPE_FLAGS = (
     ("--pretrain-method", "pretrain_method", PRETRAIN_METHODS, "autoencoder pretraining"),
     ("--pretrain-epochs", "pretrain_epochs", int, "pretraining epochs"),
     ("--pretrain-lr", "pretrain_learning_rate", float, "pretraining SGD learning rate"),
+    ("--pretrain-clipnorm", "pretrain_clipnorm", float,
+     "clip the pretraining gradients' global norm to this"),
     ("--pretrain-schedule", "pretrain_schedule", PRETRAIN_SCHEDULES,
      "pretraining learning-rate schedule"),
     ("--pretrain-batch-size", "pretrain_batch_size", _positive_int, "pretraining batch size"),
@@ -82,9 +84,18 @@ def add_recipe_flags(parser: argparse.ArgumentParser) -> None:
                            help=f"{text} (recipe: {shown})%(default).0s")
 
 
-def recipe_from_args(dataset: str, args: argparse.Namespace) -> Recipe:
-    """The named (or the dataset's, or the default) recipe with the flags that were set."""
-    base = RECIPES[args.recipe] if getattr(args, "recipe", None) else RECIPES.get(dataset, Recipe())
+def recipe_from_args(dataset: str, args: argparse.Namespace, shape=None) -> Recipe:
+    """The named (or the dataset's) recipe with the flags that were set.
+
+    For data that is not a named dataset, the recipe is `recipe_for` the
+    data's `shape` (`(n_samples, n_features)`), or `Recipe()` without one.
+    """
+    if getattr(args, "recipe", None):
+        base = RECIPES[args.recipe]
+    elif dataset in RECIPES:
+        base = RECIPES[dataset]
+    else:
+        base = recipe_for(*shape) if shape is not None else Recipe()
     return base.replace(
         **{field: getattr(args, field) for _, field, _, _ in RECIPE_FLAGS}
     )
@@ -319,6 +330,8 @@ def _load_data(args):
 
 
 def _train(args) -> int:
+    import numpy as np
+
     from keras_dec.pipeline import format_summary, train_dec
 
     if args.resume and args.fresh:
@@ -327,7 +340,7 @@ def _train(args) -> int:
     if args.max_samples:
         x = x[: args.max_samples]
         y = None if y is None else y[: args.max_samples]
-    recipe = recipe_from_args(name, args)
+    recipe = recipe_from_args(name, args, (len(x), int(np.prod(x.shape[1:]))))
     _, report = train_dec(x, args.n_clusters, recipe, y=y, output=args.output, seed=args.seed,
                           baseline_kmeans=args.baseline, verbose=0 if args.quiet else 1,
                           data_source=os.path.abspath(name) if args.data else name,

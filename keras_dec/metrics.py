@@ -1,10 +1,18 @@
-"""Clustering quality against known labels: ACC (Hungarian), NMI, ARI."""
+"""Clustering quality: against known labels (ACC, NMI, ARI), and without them."""
 
 from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
-from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+from sklearn.metrics import (
+    adjusted_rand_score,
+    calinski_harabasz_score,
+    normalized_mutual_info_score,
+    silhouette_score,
+)
+
+# Silhouette costs O(n^2): above this many points it is estimated on a sample.
+SILHOUETTE_SAMPLE = 5000
 
 
 def _check_labels(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
@@ -53,4 +61,32 @@ def evaluate_clustering(y_true, y_pred) -> dict[str, float]:
         "acc": cluster_accuracy(y_true, y_pred),
         "nmi": float(normalized_mutual_info_score(y_true, y_pred)),
         "ari": float(adjusted_rand_score(y_true, y_pred)),
+    }
+
+
+def label_free_indices(z, labels, seed: int | None = 0) -> dict[str, float | None]:
+    """Silhouette and Calinski-Harabasz of a clustering of the points `z` (no labels needed).
+
+    Both grow with clusters that are compact and far apart (silhouette in
+    [-1, 1]; Calinski-Harabasz unbounded). Silhouette is estimated on a
+    seeded sample of `SILHOUETTE_SAMPLE` points when there are more. With
+    a single cluster both are undefined and given as None.
+
+    Example:
+
+    >>> z = np.array([[0.0], [0.1], [5.0], [5.1]])
+    >>> round(label_free_indices(z, [0, 0, 1, 1])["silhouette"], 3)
+    0.98
+    """
+    z = np.asarray(z, dtype="float64").reshape(len(z), -1)
+    labels = np.asarray(labels)
+    if labels.shape != (len(z),):
+        raise ValueError(f"`labels` must have one label per point, shape ({len(z)},). "
+                         f"Received: labels with shape {labels.shape}")
+    if not 1 < len(np.unique(labels)) < len(z):
+        return {"silhouette": None, "calinski_harabasz": None}
+    sample = SILHOUETTE_SAMPLE if len(z) > SILHOUETTE_SAMPLE else None
+    return {
+        "silhouette": float(silhouette_score(z, labels, sample_size=sample, random_state=seed)),
+        "calinski_harabasz": float(calinski_harabasz_score(z, labels)),
     }

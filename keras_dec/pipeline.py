@@ -16,9 +16,9 @@ from keras_dec.backbones.autoencoder import build_autoencoder, encoder_of
 from keras_dec.backbones.pretraining import pretrain_autoencoder
 from keras_dec.backend import DeviceLoop, enable_determinism, fit_inputs
 from keras_dec.callbacks.target_refresh import TargetRefresh
-from keras_dec.metrics import evaluate_clustering
+from keras_dec.metrics import evaluate_clustering, label_free_indices
 from keras_dec.models.dec import DEC
-from keras_dec.recipe import Recipe
+from keras_dec.recipe import Recipe, recipe_for
 from keras_dec.saving import load_model
 from keras_dec.utils import atomic
 from keras_dec.utils.fingerprint import array_sha256
@@ -213,7 +213,9 @@ def train_dec(
     Args:
         x: float array `(n_samples, n_features, ...)`; flattened.
         n_clusters: int >= 2.
-        recipe: `Recipe`; defaults to `Recipe()`.
+        recipe: `Recipe`; defaults to `recipe_for(n_samples, n_features)`:
+            the reference recipe for 100 features or more, a narrower one
+            for tabular data.
         y: optional int labels, only for the ACC/NMI/ARI report.
         output: optional folder; receives `model.keras`, `metrics.json`,
             `history.csv` and `checkpoints/`.
@@ -247,7 +249,6 @@ def train_dec(
     >>> sorted(report["dec"])
     ['acc', 'ari', 'nmi']
     """
-    recipe = recipe or Recipe()
     n_clusters = check_int("n_clusters", n_clusters, 2)
     if output is not None:
         output = os.fspath(output)
@@ -272,6 +273,7 @@ def train_dec(
     x = check_features(x, "x", min_samples=n_clusters)
     input_shape = [int(d) for d in x.shape[1:]]  # before flattening, for predict/export
     x = x.reshape(len(x), -1)
+    recipe = recipe or recipe_for(*x.shape)
     if y is not None:
         y = np.asarray(y)
         if y.shape != (len(x),):
@@ -347,6 +349,8 @@ class _Run:
         self.verbose = "auto" if verbose else 0
         self.checkpoint_every = checkpoint_every
         self.device_loop = device_loop
+        # Each baseline's cluster labels from this process, for the label-free report.
+        self.labels = {}
 
     def _callback_list(self, callbacks, model, epochs, steps):
         """The callbacks as `fit` would hold them, for the device loop."""
@@ -367,6 +371,7 @@ class _Run:
         labels = KMeans(n_clusters, n_init=self.recipe.n_init,
                         random_state=self.seed).fit_predict(self.x)
         self.add_time("kmeans_raw", start)
+        self.labels["kmeans_raw"] = labels
         if self.y is not None:
             self.report["kmeans_raw"] = evaluate_clustering(self.y, labels)
 
@@ -415,7 +420,8 @@ class _Run:
             steps = -(-len(x) // recipe.pretrain_batch_size) * recipe.pretrain_epochs
             rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=steps)
         autoencoder.compile(
-            optimizer=keras.optimizers.SGD(learning_rate=rate, momentum=recipe.pretrain_momentum),
+            optimizer=keras.optimizers.SGD(learning_rate=rate, momentum=recipe.pretrain_momentum,
+                                           global_clipnorm=recipe.pretrain_clipnorm),
             loss="mse",
         )
         return autoencoder
@@ -428,6 +434,7 @@ class _Run:
         start = time.perf_counter()
         dec.initialize_centers(self.x, n_init=recipe.n_init, seed=self.seed)
         self.add_time("kmeans_init", start)
+        self.labels["autoencoder_kmeans"] = dec.initial_labels_
         if self.y is not None:
             self.report["autoencoder_kmeans"] = evaluate_clustering(self.y, dec.initial_labels_)
         dec.compile(optimizer=keras.optimizers.SGD(learning_rate=recipe.learning_rate,
@@ -488,8 +495,18 @@ class _Run:
         report["converged"] = dec.converged_
         report["target_refreshes"] = int(dec.target_refreshes.numpy())
         report["final_label_change"] = float(dec.label_change.numpy())
+        self.labels["dec"] = dec.predict_clusters(x)
         if self.y is not None:
-            report["dec"] = evaluate_clustering(self.y, dec.predict_clusters(x))
+            report["dec"] = evaluate_clustering(self.y, self.labels["dec"])
+        # Without labels: how well each method's clusters separate, in DEC's
+        # embedding (where DEC's own clusters are favoured) and in the input
+        # features (where k-means on them is favoured).
+        spaces = {"embedding": dec.embed(x), "features": x}
+        report["label_free"] = {
+            space: {name: label_free_indices(points, labels, self.seed or 0)
+                    for name, labels in self.labels.items()}
+            for space, points in spaces.items()
+        }
         seconds = report["seconds"]
         seconds["total"] = sum(v for k, v in seconds.items() if k != "total")
         if output is not None:
@@ -521,8 +538,45 @@ def format_summary(report: dict) -> str:
         if key in report:
             m = report[key]
             lines.append(f"  {name:14s} ACC {m['acc']:.4f}  NMI {m['nmi']:.4f}  ARI {m['ari']:.4f}")
+    lines.extend(_label_free_lines(report.get("label_free", {})))
     times = ", ".join(f"{k} {v:.1f}s" for k, v in report["seconds"].items())
     lines.append(f"  time: {times}")
     if report.get("resumed"):
         lines.append(f"  ({report['resumed']})")
     return "\n".join(lines)
+
+
+def _label_free_lines(label_free: dict) -> list[str]:
+    """The label-free indices per method and space, and one plain verdict on DEC.
+
+    Each space favours one side: DEC's embedding is where DEC sharpened its
+    clusters, the input features are where k-means minimised its spread. The
+    verdict says DEC improved on k-means only when both spaces agree.
+    """
+    names = {"kmeans_raw": "k-means (raw)", "autoencoder_kmeans": "AE + k-means", "dec": "DEC"}
+    where = {"embedding": "DEC's embedding", "features": "the input features"}
+    lines = []
+    for key, name in names.items():
+        cells = []
+        for space, label in where.items():
+            m = label_free.get(space, {}).get(key)
+            if m and m["silhouette"] is not None:
+                cells.append(f"{m['silhouette']:.3f} in {label}")
+        if cells:
+            lines.append(f"  {name:14s} silhouette {', '.join(cells)}")
+    verdicts = []
+    for space in where:
+        dec = label_free.get(space, {}).get("dec")
+        raw = label_free.get(space, {}).get("kmeans_raw")
+        if dec and raw and dec["silhouette"] is not None and raw["silhouette"] is not None:
+            verdicts.append(dec["silhouette"] > raw["silhouette"])
+    if len(verdicts) == 2:
+        if all(verdicts):
+            text = "DEC's clusters are better separated than k-means' in both spaces"
+        elif not any(verdicts):
+            text = "DEC's clusters are not better separated than k-means' in either space"
+        else:
+            text = ("the two spaces disagree (each favours its own method), so there is no "
+                    "label-free evidence that DEC improved on k-means")
+        lines.append(f"  Without labels: {text}.")
+    return lines
