@@ -12,10 +12,14 @@ from keras_dec.backbones.autoencoder import build_autoencoder  # noqa: E402
 from keras_dec.backbones.pretraining import pretrain_autoencoder  # noqa: E402
 from keras_dec.callbacks.target_refresh import TargetRefresh  # noqa: E402
 from keras_dec.layers.clustering_layer import ClusteringLayer  # noqa: E402
-from keras_dec.metrics import cluster_accuracy, evaluate_clustering  # noqa: E402
+from keras_dec.metrics import (  # noqa: E402
+    cluster_accuracy,
+    evaluate_clustering,
+    label_free_indices,
+)
 from keras_dec.models.dec import DEC  # noqa: E402
 from keras_dec.pipeline import train_dec  # noqa: E402
-from keras_dec.recipe import RECIPES, Recipe  # noqa: E402
+from keras_dec.recipe import RECIPES, Recipe, recipe_for  # noqa: E402
 from keras_dec.saving import load_model  # noqa: E402
 from keras_dec.target_distribution import kl_divergence, target_distribution  # noqa: E402
 from keras_dec.version import __version__  # noqa: E402
@@ -31,8 +35,10 @@ __all__ = [
     "cluster_accuracy",
     "evaluate_clustering",
     "kl_divergence",
+    "label_free_indices",
     "load_model",
     "pretrain_autoencoder",
+    "recipe_for",
     "target_distribution",
     "train_dec",
 ]

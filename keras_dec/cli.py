@@ -7,7 +7,14 @@ import os
 import sys
 
 from keras_dec.errors import FolderInUseError, ParityError
-from keras_dec.recipe import PRETRAIN_METHODS, PRETRAIN_SCHEDULES, RECIPES, Recipe, recipe_for
+from keras_dec.recipe import (
+    PRETRAIN_METHODS,
+    PRETRAIN_SCHEDULES,
+    RECIPES,
+    SCALINGS,
+    Recipe,
+    recipe_for,
+)
 
 DATASETS = ("digits", "fashion_mnist", "mnist")
 
@@ -136,6 +143,10 @@ def _add_train(sub) -> None:
                    help="discard DIR/checkpoints and start over")
     p.add_argument("--checkpoint-every", type=_positive_int, default=1,
                    help="epochs between checkpoints (pretraining and DEC)")
+    p.add_argument("--scale", choices=SCALINGS, default="none",
+                   help="scale each feature inside the model (fitted on the training data), "
+                   "so predict and the exported models take raw features; integer data "
+                   "(counts) needs minmax or standard")
     p.add_argument("--device-loop", action=argparse.BooleanOptionalAction, default=None,
                    help="keep the data on the accelerator and run many steps per compiled "
                    "call (JAX only; default: on with KERAS_BACKEND=jax)")
@@ -207,15 +218,17 @@ def _export(args) -> int:
             args.data = source
         else:
             args.dataset = "digits"
-    model = KerasPredictor(args.model).model
+    predictor = KerasPredictor(args.model)
+    model = predictor.model
     _, x, _ = _load_data(args)
-    check_scaled(x, "x")
+    if not predictor.scales_input:
+        check_scaled(x, "x")
     x = _flatten_as_trained(x, metrics.get("input_shape"))
     x = check_features(x, "x", n_features=tuple(model.encoder.input_shape[1:]))
     if args.max_samples:
         x = x[: args.max_samples]
-    metadata = {k: metrics[k] for k in ("dec", "autoencoder_kmeans", "data_source", "input_shape")
-                if k in metrics}
+    metadata = {k: metrics[k] for k in ("dec", "autoencoder_kmeans", "data_source", "input_shape",
+                                        "scale") if k in metrics}
     result = export_for_serving(model, args.base_path, name=args.name, tflite=modes, x=x,
                                 version=args.version, metadata={"training": metadata},
                                 parity=not args.no_parity)
@@ -243,7 +256,8 @@ def _predict(args) -> int:
         _check_outputs(outputs, args.input, args.overwrite)
     predictor = load_predictor(args.model)
     x, _ = datasets.load_array(args.input)
-    check_scaled(x, "input")
+    if not predictor.scales_input:  # the model scales raw features itself
+        check_scaled(x, "input")
     x = _flatten_as_trained(x, _trained_input_shape(args.model))
     x = check_features(x, "input", n_features=predictor.input_shape)
     ids, q = predictor.predict(x)
@@ -345,7 +359,7 @@ def _train(args) -> int:
                           baseline_kmeans=args.baseline, verbose=0 if args.quiet else 1,
                           data_source=os.path.abspath(name) if args.data else name,
                           checkpoint_every=args.checkpoint_every, fresh=args.fresh,
-                          device_loop=args.device_loop)
+                          device_loop=args.device_loop, scale=args.scale)
     print(format_summary(report))
     print(f"Saved {os.path.join(args.output, 'model.keras')} and "
           f"{os.path.join(args.output, 'metrics.json')}")

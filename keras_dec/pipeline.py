@@ -14,6 +14,8 @@ import numpy as np
 
 from keras_dec.backbones.autoencoder import build_autoencoder, encoder_of
 from keras_dec.backbones.pretraining import pretrain_autoencoder
+from keras_dec.backbones.scaling import SCALINGS, fit_scaling, with_scaling
+from keras_dec.backbones.scaling import scale as scale_features
 from keras_dec.backend import DeviceLoop, enable_determinism, fit_inputs
 from keras_dec.callbacks.target_refresh import TargetRefresh
 from keras_dec.metrics import evaluate_clustering, label_free_indices
@@ -24,6 +26,7 @@ from keras_dec.utils import atomic
 from keras_dec.utils.fingerprint import array_sha256
 from keras_dec.utils.folder_lock import exclusive_folder
 from keras_dec.utils.validation import (
+    check_choice,
     check_features,
     check_int,
     check_scaled,
@@ -198,6 +201,7 @@ def train_dec(
     checkpoint_every: int = 1,
     fresh: bool = False,
     device_loop: bool | None = None,
+    scale: str = "none",
 ) -> tuple[DEC, dict]:
     """Runs pretraining, k-means initialisation and DEC; returns the model and a report.
 
@@ -236,6 +240,12 @@ def train_dec(
             (up to the epoch's end or DEC's next target refresh), as with
             `steps_per_execution`. None (default) uses it on JAX, where it is
             the fast path, and `fit` elsewhere.
+        scale: "none" (default), "minmax" or "standard": scale each feature
+            (fitted on `x`) inside the model. The autoencoder pretrains on
+            the scaled data, the k-means baseline clusters it, and DEC's
+            encoder starts with the scaling layer, so the saved model,
+            `predict` and the exported graphs take raw features. With a
+            scaling, integer features (counts, pixels) are accepted.
 
     Returns:
         `(dec, report)`; the report is what `metrics.json` holds.
@@ -269,7 +279,9 @@ def train_dec(
             "`device_loop=True` needs the JAX backend (KERAS_BACKEND=jax). Received: "
             f"device_loop=True on the {keras.backend.backend()} backend"
         )
-    check_scaled(x, "x")
+    scale = check_choice("scale", scale, SCALINGS)
+    if scale == "none":
+        check_scaled(x, "x")
     x = check_features(x, "x", min_samples=n_clusters)
     input_shape = [int(d) for d in x.shape[1:]]  # before flattening, for predict/export
     x = x.reshape(len(x), -1)
@@ -290,7 +302,7 @@ def train_dec(
     recipe_dict = recipe.to_dict()
     identity = {
         "n_samples": int(len(x)), "n_features": int(x.shape[1]), "n_clusters": n_clusters,
-        "seed": seed, "recipe": recipe_dict,
+        "seed": seed, "recipe": recipe_dict, "scale": scale,
         "data_sha256": array_sha256(x),
     }
     with contextlib.ExitStack() as stack:
@@ -318,6 +330,7 @@ def train_dec(
             "n_samples": int(len(x)),
             "n_features": int(x.shape[1]),
             "input_shape": input_shape,
+            "scale": scale,
             "n_clusters": n_clusters,
             "seed": seed,
             "data_source": data_source,
@@ -325,7 +338,8 @@ def train_dec(
             "seconds": {},
         }
         ckpt.state["report"] = report
-        run = _Run(x, y, recipe, seed, report, ckpt, verbose, checkpoint_every, device_loop)
+        run = _Run(x, y, recipe, seed, report, ckpt, verbose, checkpoint_every, device_loop,
+                   fit_scaling(x, scale))
 
         if baseline_kmeans and "kmeans_raw" not in report["seconds"]:
             run.kmeans_on_raw_features(n_clusters)
@@ -343,8 +357,12 @@ class _Run:
     """The three stages of `train_dec`, sharing the data, the report and the checkpoints."""
 
     def __init__(self, x, y, recipe, seed, report, ckpt, verbose, checkpoint_every,
-                 device_loop):
+                 device_loop, scaling=None):
         self.x, self.y, self.recipe, self.seed = x, y, recipe, seed
+        # The autoencoder and the k-means baseline see the scaled features;
+        # DEC takes `x` as given, through its encoder's scaling layer.
+        self.scaling = scaling
+        self.x_fit = scale_features(x, scaling)
         self.report, self.ckpt = report, ckpt
         self.verbose = "auto" if verbose else 0
         self.checkpoint_every = checkpoint_every
@@ -369,7 +387,7 @@ class _Run:
 
         start = time.perf_counter()
         labels = KMeans(n_clusters, n_init=self.recipe.n_init,
-                        random_state=self.seed).fit_predict(self.x)
+                        random_state=self.seed).fit_predict(self.x_fit)
         self.add_time("kmeans_raw", start)
         self.labels["kmeans_raw"] = labels
         if self.y is not None:
@@ -377,7 +395,7 @@ class _Run:
 
     # -- 1. pretraining, one epoch per fit call so it can stop and resume anywhere.
     def pretrain(self, callbacks=None) -> keras.Model:
-        x, recipe, ckpt = self.x, self.recipe, self.ckpt
+        x, recipe, ckpt = self.x_fit, self.recipe, self.ckpt
         if ckpt.state["stage"] == "pretrain":
             autoencoder = _load_checkpoint(ckpt.model_path("autoencoder"))
             epoch = ckpt.state["epoch"]
@@ -406,7 +424,7 @@ class _Run:
         return autoencoder
 
     def _new_autoencoder(self) -> keras.Model:
-        x, recipe = self.x, self.recipe
+        x, recipe = self.x_fit, self.recipe
         autoencoder, _ = build_autoencoder(x.shape[1], dims=recipe.dims, seed=self.seed)
         if recipe.pretrain_method == "layerwise":
             start = time.perf_counter()
@@ -429,6 +447,7 @@ class _Run:
     # -- 2. k-means on the embeddings gives the initial centres.
     def initialize_dec(self, encoder, n_clusters) -> DEC:
         recipe = self.recipe
+        encoder = with_scaling(encoder, self.scaling)
         dec = DEC(encoder, n_clusters=n_clusters, alpha=recipe.alpha,
                   update_interval=recipe.update_interval, tol=recipe.tol)
         start = time.perf_counter()
@@ -501,7 +520,7 @@ class _Run:
         # Without labels: how well each method's clusters separate, in DEC's
         # embedding (where DEC's own clusters are favoured) and in the input
         # features (where k-means on them is favoured).
-        spaces = {"embedding": dec.embed(x), "features": x}
+        spaces = {"embedding": dec.embed(x), "features": self.x_fit}
         report["label_free"] = {
             space: {name: label_free_indices(points, labels, self.seed or 0)
                     for name, labels in self.labels.items()}

@@ -13,6 +13,8 @@ from keras_dec.utils.validation import (
 
 PRETRAIN_METHODS = ("end_to_end", "layerwise")
 PRETRAIN_SCHEDULES = ("constant", "cosine")
+# Input scalings `train_dec(scale=...)` can build into the model (backbones/scaling.py).
+SCALINGS = ("none", "minmax", "standard")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,6 +21,7 @@ class KerasPredictor:
     """Cluster ids and soft assignments from a `.keras` DEC file."""
 
     def __init__(self, path):
+        from keras_dec.backbones.scaling import has_input_scaling
         from keras_dec.models.dec import DEC
         from keras_dec.saving import load_model
 
@@ -28,6 +29,7 @@ class KerasPredictor:
         if not isinstance(self.model, DEC):
             raise ValueError(f"{path!r} holds a {type(self.model).__name__}, not a keras_dec.DEC.")
         self.input_shape = tuple(self.model.encoder.input_shape[1:])
+        self.scales_input = has_input_scaling(self.model)
 
     def predict(self, x, batch_size: int = 1024):
         q = np.asarray(self.model.predict(x, batch_size=batch_size, verbose=0))
@@ -40,8 +42,14 @@ class SavedModelPredictor:
     def __init__(self, path):
         import tensorflow as tf
 
+        from keras_dec.export.saved_model import read_metadata
+
         self.fn = tf.saved_model.load(path).signatures["predict"]
         self.input_shape = tuple(self.fn.structured_input_signature[1]["features"].shape[1:])
+        try:
+            self.scales_input = bool(read_metadata(path).get("input_scaling", False))
+        except (OSError, ValueError):
+            self.scales_input = False  # exported by hand, without keras-dec's metadata
 
     def predict(self, x, batch_size: int = 1024):
         import tensorflow as tf
@@ -51,6 +59,9 @@ class SavedModelPredictor:
 
 class TFLitePredictor:
     """Runs the `predict` signature of a `.tflite` file with LiteRT."""
+
+    # A .tflite file carries no metadata here: whether it scales its input is unknown.
+    scales_input = False
 
     def __init__(self, path):
         try:

@@ -10,6 +10,7 @@ import tempfile
 import keras
 import tensorflow as tf
 
+from keras_dec.backbones.scaling import has_input_scaling
 from keras_dec.utils import atomic
 from keras_dec.utils.validation import check_int
 from keras_dec.version import __version__
@@ -136,6 +137,8 @@ def export_saved_model(
         "n_clusters": model.n_clusters,
         "input_shape": list(input_shape),
         "embedding_dim": int(model.encoder.output_shape[-1]),
+        # The graph scales raw features itself (`train_dec(scale=...)`).
+        "input_scaling": has_input_scaling(model),
         "alpha": model.alpha,
         "signatures": {
             "predict": {"inputs": ["features"], "outputs": ["cluster_id", "soft_assignments"]},
