@@ -312,6 +312,11 @@ def main(argv=None) -> int:
         "date": time.strftime("%Y-%m-%d"),
         "matmul_gflops": matmul_gflops(),
     }
+    if machine["backend"] == "jax":
+        import jax
+
+        # None means JAX's default: TF32 for float32 matmuls on NVIDIA Ampere and later.
+        machine["jax_default_matmul_precision"] = jax.config.jax_default_matmul_precision
     print(f"float32 matmul rate: {machine['matmul_gflops']:.1f} GFLOP/s", flush=True)
     if args.baseline_only:
         for seed in args.seeds:
