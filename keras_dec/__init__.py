@@ -11,6 +11,7 @@ if tensorflow_wanted():
 from keras_dec.backbones.autoencoder import build_autoencoder  # noqa: E402
 from keras_dec.backbones.pretraining import pretrain_autoencoder  # noqa: E402
 from keras_dec.callbacks.target_refresh import TargetRefresh  # noqa: E402
+from keras_dec.estimator import DECClustering  # noqa: E402
 from keras_dec.layers.clustering_layer import ClusteringLayer  # noqa: E402
 from keras_dec.metrics import (  # noqa: E402
     cluster_accuracy,
@@ -21,11 +22,13 @@ from keras_dec.models.dec import DEC  # noqa: E402
 from keras_dec.pipeline import train_dec  # noqa: E402
 from keras_dec.recipe import RECIPES, Recipe, recipe_for  # noqa: E402
 from keras_dec.saving import load_model  # noqa: E402
+from keras_dec.select_k import select_n_clusters  # noqa: E402
 from keras_dec.target_distribution import kl_divergence, target_distribution  # noqa: E402
 from keras_dec.version import __version__  # noqa: E402
 
 __all__ = [
     "DEC",
+    "DECClustering",
     "RECIPES",
     "ClusteringLayer",
     "Recipe",
@@ -39,6 +42,7 @@ __all__ = [
     "load_model",
     "pretrain_autoencoder",
     "recipe_for",
+    "select_n_clusters",
     "target_distribution",
     "train_dec",
 ]

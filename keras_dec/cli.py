@@ -366,6 +366,82 @@ def _train(args) -> int:
     return 0
 
 
+def _k_values(text: str) -> list[int]:
+    """`4:16` (both ends included) or `3,5,8`."""
+    try:
+        if ":" in text:
+            low, high = (int(v) for v in text.split(":"))
+            values = list(range(low, high + 1))
+        else:
+            values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LOW:HIGH or K,K,..., got {text!r}") from None
+    if len(set(values)) < 2 or min(values) < 2:
+        raise argparse.ArgumentTypeError(f"expected at least two K, each >= 2, got {text!r}")
+    return values
+
+
+def _add_select_k(sub) -> None:
+    p = sub.add_parser(
+        "select-k",
+        help="train DEC for several K on one pretrained autoencoder and suggest K",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Prints, for each K, the paper's generalizability G = L_train / L_val "
+        "and the silhouette and Calinski-Harabasz indices, with each criterion's suggested "
+        "K, and writes DIR/select_k.csv, DIR/select_k.json and DIR/select_k.png.",
+    )
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--dataset", choices=DATASETS, default="digits", help="built-in data")
+    source.add_argument("--data", metavar="FILE", help="features (.npy/.npz/.csv)")
+    p.add_argument("--data-dir", metavar="DIR", help="IDX folder for fashion_mnist/mnist")
+    p.add_argument("--k", type=_k_values, required=True, metavar="LOW:HIGH",
+                   help="the candidate numbers of clusters, e.g. 4:16 or 3,5,8")
+    p.add_argument("--output", default="runs/select_k", metavar="DIR", help="output folder")
+    p.add_argument("--validation-fraction", type=float, default=0.2,
+                   help="share of the rows held out for L_val")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--max-samples", type=_positive_int, default=None,
+                   help="use only the first N samples")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_recipe_flags(p)
+    p.set_defaults(func=_select_k)
+
+
+def _select_k(args) -> int:
+    import numpy as np
+
+    from keras_dec.plots import plot_selection
+    from keras_dec.select_k import CRITERIA, select_n_clusters
+    from keras_dec.utils import atomic
+
+    name, x, _ = _load_data(args)
+    if args.max_samples:
+        x = x[: args.max_samples]
+    recipe = recipe_from_args(name, args, (len(x), int(np.prod(x.shape[1:]))))
+    result = select_n_clusters(x, args.k, recipe, validation_fraction=args.validation_fraction,
+                               seed=args.seed, verbose=0 if args.quiet else 1)
+    columns = ["n_clusters", *CRITERIA, "loss_train", "loss_validation", "dec_iterations"]
+    rows = [",".join(columns)]
+    rows += [",".join("" if r[c] is None else repr(r[c]) for c in columns)
+             for r in result["table"]]
+    os.makedirs(args.output, exist_ok=True)
+    atomic.write_text(os.path.join(args.output, "select_k.csv"), "\n".join(rows) + "\n")
+    atomic.write_json(os.path.join(args.output, "select_k.json"), result)
+    plot = plot_selection(result, os.path.join(args.output, "select_k.png"))
+
+    def shown(v):
+        return "-" if v is None else f"{v:.4f}"
+
+    print(f"{'K':>4} {'G':>8} {'silhouette':>11} {'Calinski-H':>11}")
+    for r in result["table"]:
+        print(f"{r['n_clusters']:>4} {shown(r['generalizability']):>8} "
+              f"{shown(r['silhouette']):>11} {shown(r['calinski_harabasz']):>11}")
+    for criterion, k in result["suggested"].items():
+        print(f"suggested by {criterion}: K = {k}")
+    print(f"Saved {args.output}/select_k.csv, select_k.json and {os.path.basename(plot)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `keras-dec`."""
     parser = argparse.ArgumentParser(
@@ -375,6 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     _add_export(sub)
     _add_predict(sub)
+    _add_select_k(sub)
     return parser
 
 

@@ -90,3 +90,25 @@ def label_free_indices(z, labels, seed: int | None = 0) -> dict[str, float | Non
         "silhouette": float(silhouette_score(z, labels, sample_size=sample, random_state=seed)),
         "calinski_harabasz": float(calinski_harabasz_score(z, labels)),
     }
+
+
+def kl_to_target(q) -> float:
+    """DEC's loss on soft assignments `q`: the mean KL(P || Q), P built from `q` itself.
+
+    P is the paper's target, p_ij = (q_ij^2 / f_j) / sum_j'(q_ij'^2 / f_j')
+    with f_j = sum_i q_ij over the rows of `q`; computed in float64.
+
+    Example:
+
+    >>> kl_to_target(np.array([[1.0, 0.0], [0.0, 1.0]]))
+    0.0
+    """
+    q = np.asarray(q, dtype="float64")
+    if q.ndim != 2 or not len(q):
+        raise ValueError(f"`q` must have shape (n_samples, n_clusters). Received: q with shape "
+                         f"{q.shape}")
+    p = q**2 / np.maximum(q.sum(axis=0), 1e-12)
+    p /= p.sum(axis=1, keepdims=True)
+    tiny = 1e-12
+    return float(np.mean(np.sum(p * (np.log(np.maximum(p, tiny)) - np.log(np.maximum(q, tiny))),
+                                axis=1)))

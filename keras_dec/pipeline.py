@@ -216,7 +216,7 @@ def train_dec(
 
     Args:
         x: float array `(n_samples, n_features, ...)`; flattened.
-        n_clusters: int >= 2.
+        n_clusters: int >= 1.
         recipe: `Recipe`; defaults to `recipe_for(n_samples, n_features)`:
             the reference recipe for 100 features or more, a narrower one
             for tabular data.
@@ -259,7 +259,7 @@ def train_dec(
     >>> sorted(report["dec"])
     ['acc', 'ari', 'nmi']
     """
-    n_clusters = check_int("n_clusters", n_clusters, 2)
+    n_clusters = check_int("n_clusters", n_clusters, 1)
     if output is not None:
         output = os.fspath(output)
         if not output.strip():

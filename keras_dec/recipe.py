@@ -112,8 +112,9 @@ def recipe_for(n_samples: int, n_features: int) -> Recipe:
     4 features, wine 13) get, measured on scikit-learn's bundled tables
     (`benchmarks/tabular.py`):
 
-    - `dims=(64, 64, 256, e)` with the embedding `e = clip(d // 2, 2, 10)`:
-      never wider than the input, and no 2,000-unit layer fed by 4 numbers;
+    - `dims=(64, 64, 256, e)` with the embedding `e = clip(d // 2, 2, 10)`,
+      and at most `d`: never wider than the input, and no 2,000-unit layer
+      fed by 4 numbers;
     - `pretrain_learning_rate=0.1` with `pretrain_clipnorm=1.0`: the
       reference rate of 1.0 diverges on iris (inf by step 23); the clipping
       bounds any single step, for standardised data too;
@@ -138,7 +139,7 @@ def recipe_for(n_samples: int, n_features: int) -> Recipe:
     n_features = check_int("n_features", n_features, 1)
     if n_features >= NARROW_INPUT:
         return Recipe()
-    embedding = min(max(n_features // 2, 2), 10)
+    embedding = min(max(n_features // 2, 2), 10, n_features)
     return Recipe(
         dims=(64, 64, 256, embedding),
         pretrain_learning_rate=0.1,

@@ -68,8 +68,8 @@ def test_keras_file_round_trip(tmp_path):
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({"n_clusters": 1}, ValueError, r"`n_clusters` must be an integer >= 2. Received: n_clusters=1"),
-        ({"n_clusters": 2.5}, TypeError, r"`n_clusters` must be an integer >= 2. Received: n_clusters=2.5"),
+        ({"n_clusters": 0}, ValueError, r"`n_clusters` must be an integer >= 1. Received: n_clusters=0"),
+        ({"n_clusters": 2.5}, TypeError, r"`n_clusters` must be an integer >= 1. Received: n_clusters=2.5"),
         ({"n_clusters": "3"}, TypeError, r"Received: n_clusters='3'"),
         ({"n_clusters": 3, "alpha": 0}, ValueError, r"`alpha` must be a finite number > 0. Received: alpha=0"),
         ({"n_clusters": 3, "alpha": -1.0}, ValueError, r"Received: alpha=-1.0"),

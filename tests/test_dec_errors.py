@@ -10,8 +10,8 @@ from keras_dec import DEC
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({"n_clusters": 1}, ValueError, r"`n_clusters` must be an integer >= 2. Received: n_clusters=1"),
-        ({"n_clusters": 3.0}, TypeError, r"`n_clusters` must be an integer >= 2. Received: n_clusters=3.0"),
+        ({"n_clusters": 0}, ValueError, r"`n_clusters` must be an integer >= 1. Received: n_clusters=0"),
+        ({"n_clusters": 3.0}, TypeError, r"`n_clusters` must be an integer >= 1. Received: n_clusters=3.0"),
         ({"n_clusters": 3, "alpha": 0.0}, ValueError, r"`alpha` must be a finite number > 0. Received: alpha=0.0"),
         ({"n_clusters": 3, "alpha": -2}, ValueError, r"Received: alpha=-2"),
         ({"n_clusters": 3, "update_interval": 0}, ValueError,

@@ -19,7 +19,7 @@ def test_image_sized_inputs_keep_the_reference_recipe():
 @pytest.mark.parametrize(
     "n_samples, n_features, embedding, batch",
     [(150, 4, 2, 32), (178, 13, 6, 32), (569, 30, 10, 32), (1797, 64, 10, 35),
-     (1_000_000, 20, 10, 256), (50, 1, 2, 32)],
+     (1_000_000, 20, 10, 256), (50, 1, 1, 32), (50, 2, 2, 32)],
 )
 def test_narrow_inputs_get_a_narrow_recipe(n_samples, n_features, embedding, batch):
     recipe = recipe_for(n_samples, n_features)

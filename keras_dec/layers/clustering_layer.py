@@ -22,7 +22,8 @@ class ClusteringLayer(keras.layers.Layer):
     per-row rescaling, so rows stay finite and sum to 1 for any finite input.
 
     Args:
-        n_clusters: int, the number of clusters `K` (>= 2).
+        n_clusters: int, the number of clusters `K` (>= 1; with 1, every
+            point is in the one cluster and Q = 1).
         alpha: float, degrees of freedom of the Student's t kernel (> 0).
             The paper uses 1.0.
         initial_centers: optional array of shape `(n_clusters, D)` used as the
@@ -53,7 +54,7 @@ class ClusteringLayer(keras.layers.Layer):
 
     def __init__(self, n_clusters, alpha=1.0, initial_centers=None, **kwargs):
         super().__init__(**kwargs)
-        self.n_clusters = check_int("n_clusters", n_clusters, 2)
+        self.n_clusters = check_int("n_clusters", n_clusters, 1)
         self.alpha = check_positive_float("alpha", alpha)
         if initial_centers is not None:
             initial_centers = np.asarray(initial_centers, dtype="float32")

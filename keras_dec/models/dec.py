@@ -62,7 +62,8 @@ class DEC(DECTrainer, keras.Model):
     Args:
         encoder: `keras.Model` mapping inputs to embeddings `(batch, D)`,
             e.g. from `build_autoencoder`, or a convolutional model.
-        n_clusters: int >= 2, the number of clusters K.
+        n_clusters: int >= 1, the number of clusters K (1 is the trivial
+            clustering, as scikit-learn's KMeans allows).
         alpha: float > 0, Student's t degrees of freedom (paper: 1.0).
         update_interval: int >= 1, training steps between target refreshes
             (the reference Keras port: 140 for MNIST-sized data).
@@ -123,7 +124,7 @@ class DEC(DECTrainer, keras.Model):
                 f"with output shape {output_shape}"
             )
         self.encoder = encoder
-        self.n_clusters = check_int("n_clusters", n_clusters, 2)
+        self.n_clusters = check_int("n_clusters", n_clusters, 1)
         self.alpha = check_positive_float("alpha", alpha)
         self.update_interval = check_int("update_interval", update_interval, 1)
         self.tol = check_fraction("tol", tol)

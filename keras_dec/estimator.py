@@ -1,0 +1,173 @@
+"""DEC as a scikit-learn clusterer: `fit`, `predict`, `transform`, `Pipeline`, `clone`, pickle."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from keras_dec.metrics import kl_to_target
+from keras_dec.recipe import Recipe, recipe_for
+
+# Every Recipe field is an estimator parameter of the same name (None: the
+# value `recipe_for` picks for the data's shape).
+RECIPE_FIELDS = tuple(f.name for f in dataclasses.fields(Recipe))
+
+
+class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
+    """Deep Embedded Clustering with scikit-learn's estimator interface.
+
+    `fit` runs `train_dec` (pretraining, k-means on the embeddings, DEC);
+    `predict` assigns clusters, `transform` gives the embedding. Each
+    parameter named like a `Recipe` field overrides that field of the recipe
+    `recipe_for(n_samples, n_features)` picks (None keeps it).
+
+    Args:
+        n_clusters: int >= 1.
+        dims, pretrain_method, pretrain_epochs, pretrain_learning_rate,
+        pretrain_momentum, pretrain_schedule, pretrain_batch_size, batch_size,
+        n_init, alpha, update_interval, tol, max_iter, learning_rate,
+        momentum, pretrain_clipnorm: the `Recipe` fields, or None.
+        scale: "none", "minmax" or "standard", as `train_dec(scale=...)`.
+        device_loop: bool or None, as `train_dec(device_loop=...)`.
+        random_state: int, `numpy.random.RandomState` or None. An int fixes
+            every random choice (weights, sample order, k-means).
+        verbose: int, 0 silent, 1 Keras progress bars.
+
+    Attributes:
+        model_: the trained `DEC` (Keras) model.
+        labels_: int32 `(n_samples,)`, the training data's clusters.
+        cluster_centers_: `(n_clusters, embedding_dim)`, in the embedding.
+        n_iter_: int, DEC steps taken.
+        n_features_in_: int, features seen in `fit`.
+        report_: dict, `train_dec`'s report (times, refreshes, label-free indices).
+
+    Example:
+
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import MinMaxScaler
+    >>> x = load_iris().data
+    >>> model = make_pipeline(MinMaxScaler(), DECClustering(
+    ...     n_clusters=3, pretrain_epochs=5, max_iter=20, random_state=0))
+    >>> model.fit_predict(x).shape
+    (150,)
+    """
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        *,
+        dims=None,
+        pretrain_method=None,
+        pretrain_epochs=None,
+        pretrain_learning_rate=None,
+        pretrain_momentum=None,
+        pretrain_schedule=None,
+        pretrain_batch_size=None,
+        batch_size=None,
+        n_init=None,
+        alpha=None,
+        update_interval=None,
+        tol=None,
+        max_iter=None,
+        learning_rate=None,
+        momentum=None,
+        pretrain_clipnorm=None,
+        scale: str = "none",
+        device_loop: bool | None = None,
+        random_state=None,
+        verbose: int = 0,
+    ):
+        self.n_clusters = n_clusters
+        self.dims = dims
+        self.pretrain_method = pretrain_method
+        self.pretrain_epochs = pretrain_epochs
+        self.pretrain_learning_rate = pretrain_learning_rate
+        self.pretrain_momentum = pretrain_momentum
+        self.pretrain_schedule = pretrain_schedule
+        self.pretrain_batch_size = pretrain_batch_size
+        self.batch_size = batch_size
+        self.n_init = n_init
+        self.alpha = alpha
+        self.update_interval = update_interval
+        self.tol = tol
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.pretrain_clipnorm = pretrain_clipnorm
+        self.scale = scale
+        self.device_loop = device_loop
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def recipe(self, n_samples: int, n_features: int) -> Recipe:
+        """The recipe `fit` uses for data of this shape."""
+        changes = {name: getattr(self, name) for name in RECIPE_FIELDS}
+        if changes["dims"] is not None:
+            changes["dims"] = tuple(changes["dims"])
+        return recipe_for(n_samples, n_features).replace(**changes)
+
+    def _seed(self):
+        if self.random_state is None or isinstance(self.random_state, (int, np.integer)):
+            return None if self.random_state is None else int(self.random_state)
+        return int(check_random_state(self.random_state).randint(2**31 - 1))
+
+    def fit(self, X, y=None):
+        """Trains DEC on `X` (`y` is ignored); returns `self`."""
+        from keras_dec.pipeline import train_dec
+
+        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        X = np.asarray(X, dtype="float32")
+        if X.shape[0] < self.n_clusters:
+            raise ValueError(
+                f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}."
+            )
+        dec, report = train_dec(
+            X, self.n_clusters, self.recipe(*X.shape), seed=self._seed(),
+            verbose=self.verbose, device_loop=self.device_loop, scale=self.scale,
+        )
+        self.model_ = dec
+        self.report_ = report
+        self.cluster_centers_ = dec.cluster_centers_
+        self.labels_ = self._soft_assignments(dec.embed(X)).argmax(axis=1).astype("int32")
+        self.n_iter_ = dec.n_iter_
+        return self
+
+    def _soft_assignments(self, z):
+        # Q from the embedding in float64 NumPy, row by row: the same for a row
+        # whatever else is in the batch (float32 kernels may differ by an ulp).
+        z = np.asarray(z, dtype="float64")
+        alpha = float(self.model_.alpha)
+        d2 = np.sum((z[:, None, :] - self.cluster_centers_.astype("float64")) ** 2, axis=-1)
+        q = (1.0 + d2 / alpha) ** (-(alpha + 1.0) / 2.0)
+        return q / q.sum(axis=1, keepdims=True)
+
+    def _validated(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return np.asarray(X, dtype="float32")
+
+    def predict(self, X) -> np.ndarray:
+        """The cluster of each row of `X`, int32 `(n_samples,)`."""
+        return self.predict_proba(X).argmax(axis=1).astype("int32")
+
+    def predict_proba(self, X) -> np.ndarray:
+        """The soft assignments Q (Student's t kernel), `(n_samples, n_clusters)`."""
+        return self._soft_assignments(self.transform(X))
+
+    def transform(self, X) -> np.ndarray:
+        """The embedding of each row of `X`, `(n_samples, embedding_dim)`."""
+        X = self._validated(X)
+        return self.model_.embed(X)
+
+    def score(self, X, y=None) -> float:
+        """Minus DEC's loss on `X`: the mean KL(P || Q), P the target built from X's own Q.
+
+        Higher is better, as scikit-learn expects; 0 means every point is
+        assigned with certainty. `y` is ignored.
+        """
+        return -kl_to_target(self.predict_proba(X))

@@ -1,0 +1,137 @@
+"""Choosing the number of clusters: the paper's generalizability, beside label-free indices."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from keras_dec.backbones.autoencoder import encoder_of
+from keras_dec.backend import enable_determinism
+from keras_dec.metrics import kl_to_target, label_free_indices
+from keras_dec.pipeline import _Checkpoints, _Run
+from keras_dec.recipe import Recipe, recipe_for
+from keras_dec.utils.validation import check_features, check_fraction, check_int
+
+CRITERIA = ("generalizability", "silhouette", "calinski_harabasz")
+
+
+def select_n_clusters(
+    x,
+    candidates,
+    recipe: Recipe | None = None,
+    validation_fraction: float = 0.2,
+    seed: int | None = 0,
+    verbose: int = 0,
+    device_loop: bool | None = None,
+) -> dict:
+    """Trains DEC for each candidate K on one pretrained autoencoder; suggests K.
+
+    The autoencoder is pretrained once, on the training split; for each K,
+    k-means and DEC start again from those same weights. Three criteria:
+
+    - **generalizability** G = L_train / L_validation (Xie et al., 2016,
+      section 5.5). The split: a seeded random `validation_fraction` of the
+      rows is held out from pretraining and DEC. The loss: DEC's, the mean
+      KL(P || Q) per point. P on each split comes from that split's own Q
+      (its frequencies f_j), exactly as DEC builds P on the training data,
+      so L_validation is what DEC's objective says about points it never
+      trained on. G near 1 means the clustering generalises; the paper
+      reads the K before G's sharpest drop as the number of clusters
+      (between 9 and 10 on MNIST, where 4s and 9s merge).
+    - **silhouette** and **Calinski-Harabasz** of DEC's clusters in DEC's
+      embedding of all rows (`label_free_indices`): the largest is suggested.
+
+    Args:
+        x: float array `(n_samples, n_features, ...)`, scaled; flattened.
+        candidates: iterable of at least two ints >= 2.
+        recipe: `Recipe`; defaults to `recipe_for` the training split's shape.
+        validation_fraction: float in (0, 1), rows held out for L_validation.
+        seed: int or None; fixes the split and every random choice.
+        verbose: int, 1 shows Keras progress bars.
+        device_loop: as `train_dec`'s.
+
+    Returns:
+        `{"table": [one dict per K: n_clusters, generalizability, loss_train,
+        loss_validation, silhouette, calinski_harabasz, dec_iterations],
+        "suggested": {criterion: K}, "recipe": ..., "validation_fraction": ...}`.
+
+    Example:
+
+    >>> from keras_dec.datasets import load_digits
+    >>> x = load_digits()[0][:300]
+    >>> result = select_n_clusters(x, [4, 6], Recipe(dims=(16, 4), pretrain_epochs=2,
+    ...                            max_iter=10))
+    >>> [row["n_clusters"] for row in result["table"]], sorted(result["suggested"])
+    ([4, 6], ['calinski_harabasz', 'generalizability', 'silhouette'])
+    """
+    candidates = sorted({check_int("candidates[i]", int(k) if isinstance(k, np.integer) else k, 2)
+                         for k in candidates})
+    if len(candidates) < 2:
+        raise ValueError(f"`candidates` must hold at least two different K. Received: "
+                         f"candidates={candidates}")
+    validation_fraction = check_fraction("validation_fraction", validation_fraction)
+    if not 0 < validation_fraction < 1:
+        raise ValueError("`validation_fraction` must be strictly between 0 and 1. Received: "
+                         f"validation_fraction={validation_fraction}")
+    x = check_features(x, "x", min_samples=2 * max(candidates))
+    x = x.reshape(len(x), -1)
+    order = np.random.default_rng(seed).permutation(len(x))
+    n_validation = min(max(int(round(validation_fraction * len(x))), max(candidates)),
+                       len(x) - max(candidates))
+    x_validation, x_train = x[order[:n_validation]], x[order[n_validation:]]
+    recipe = recipe or recipe_for(*x_train.shape)
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+        enable_determinism()
+
+    def run():
+        return _Run(x_train, None, recipe, seed, {"seconds": {}}, _Checkpoints(None, {}),
+                    verbose, 1, device_loop)
+
+    autoencoder = run().pretrain()
+    pretrained = autoencoder.get_weights()
+    table = []
+    for k in candidates:
+        autoencoder.set_weights(pretrained)  # DEC trains the shared encoder layers
+        stage = run()
+        dec = stage.initialize_dec(encoder_of(autoencoder), k)
+        stage.train_dec(dec)
+        loss_train = kl_to_target(dec.predict(x_train, verbose=0))
+        loss_validation = kl_to_target(dec.predict(x_validation, verbose=0))
+        indices = label_free_indices(dec.embed(x), dec.predict_clusters(x), seed or 0)
+        table.append({
+            "n_clusters": k,
+            "generalizability": loss_train / loss_validation if loss_validation > 0 else None,
+            "loss_train": loss_train,
+            "loss_validation": loss_validation,
+            **indices,
+            "dec_iterations": dec.n_iter_,
+        })
+    return {"table": table, "suggested": suggest(table), "recipe": recipe.to_dict(),
+            "validation_fraction": validation_fraction, "seed": seed}
+
+
+def suggest(table: list[dict]) -> dict:
+    """Each criterion's K: before G's largest drop; the largest silhouette and CH.
+
+    Example:
+
+    >>> suggest([{"n_clusters": 3, "generalizability": 0.9, "silhouette": 0.2,
+    ...           "calinski_harabasz": 50.0},
+    ...          {"n_clusters": 4, "generalizability": 0.95, "silhouette": 0.5,
+    ...           "calinski_harabasz": 80.0},
+    ...          {"n_clusters": 5, "generalizability": 0.6, "silhouette": 0.4,
+    ...           "calinski_harabasz": 70.0}])
+    {'generalizability': 4, 'silhouette': 4, 'calinski_harabasz': 4}
+    """
+    ks = [row["n_clusters"] for row in table]
+    out = {}
+    g = [row["generalizability"] for row in table]
+    if None not in g:
+        drops = [g[i] - g[i + 1] for i in range(len(g) - 1)]
+        out["generalizability"] = ks[int(np.argmax(drops))]
+    for name in ("silhouette", "calinski_harabasz"):
+        values = [row[name] for row in table]
+        if None not in values:
+            out[name] = ks[int(np.argmax(values))]
+    return out
