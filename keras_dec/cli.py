@@ -108,15 +108,8 @@ def recipe_from_args(dataset: str, args: argparse.Namespace, shape=None) -> Reci
     )
 
 
-def _add_train(sub) -> None:
-    p = sub.add_parser(
-        "train",
-        help="pretrain an autoencoder, initialise with k-means, train DEC, save the model",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-        description="Runs the whole DEC pipeline and writes DIR/model.keras, "
-        "DIR/metrics.json and DIR/history.csv. Recipe flags left unset take the "
-        "dataset's recipe (keras_dec.recipe.RECIPES; see the README).",
-    )
+def _add_data_flags(p) -> None:
+    """--dataset | --data, --data-dir and --max-samples, as `_load_data` reads them."""
     source = p.add_mutually_exclusive_group()
     source.add_argument("--dataset", choices=DATASETS, default="digits",
                         help="a built-in dataset (digits ships with scikit-learn)")
@@ -126,12 +119,24 @@ def _add_train(sub) -> None:
                    help="folder with the IDX .gz files for fashion_mnist/mnist "
                    "(default: $KERAS_DEC_FASHION_MNIST_DIR / $KERAS_DEC_MNIST_DIR, then "
                    "/usr/share/datasets/<name>, then a keras.datasets download)")
+    p.add_argument("--max-samples", type=_positive_int, default=None,
+                   help="use only the first N samples (quick checks)")
+
+
+def _add_train(sub) -> None:
+    p = sub.add_parser(
+        "train",
+        help="pretrain an autoencoder, initialise with k-means, train DEC, save the model",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Runs the whole DEC pipeline and writes DIR/model.keras, "
+        "DIR/metrics.json and DIR/history.csv. Recipe flags left unset take the "
+        "dataset's recipe (keras_dec.recipe.RECIPES; see the README).",
+    )
+    _add_data_flags(p)
     p.add_argument("--n-clusters", type=_n_clusters, default=10,
                    help="number of clusters K (>= 2)")
     p.add_argument("--output", default="runs/dec", metavar="DIR", help="output folder")
     p.add_argument("--seed", type=int, default=None, help="random seed for a repeatable run")
-    p.add_argument("--max-samples", type=_positive_int, default=None,
-                   help="use only the first N samples (quick checks)")
     p.add_argument("--baseline", action="store_true",
                    help="also report k-means on the raw features")
     p.add_argument("--quiet", action="store_true",
@@ -390,18 +395,13 @@ def _add_select_k(sub) -> None:
         "and the silhouette and Calinski-Harabasz indices, with each criterion's suggested "
         "K, and writes DIR/select_k.csv, DIR/select_k.json and DIR/select_k.png.",
     )
-    source = p.add_mutually_exclusive_group()
-    source.add_argument("--dataset", choices=DATASETS, default="digits", help="built-in data")
-    source.add_argument("--data", metavar="FILE", help="features (.npy/.npz/.csv)")
-    p.add_argument("--data-dir", metavar="DIR", help="IDX folder for fashion_mnist/mnist")
+    _add_data_flags(p)
     p.add_argument("--k", type=_k_values, required=True, metavar="LOW:HIGH",
                    help="the candidate numbers of clusters, e.g. 4:16 or 3,5,8")
     p.add_argument("--output", default="runs/select_k", metavar="DIR", help="output folder")
     p.add_argument("--validation-fraction", type=float, default=0.2,
                    help="share of the rows held out for L_val")
     p.add_argument("--seed", type=int, default=0, help="random seed")
-    p.add_argument("--max-samples", type=_positive_int, default=None,
-                   help="use only the first N samples")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     add_recipe_flags(p)
     p.set_defaults(func=_select_k)
