@@ -269,16 +269,7 @@ def train_dec(
                 f"`output` must be a folder, but {output!r} is a file. Received: output={output!r}"
             )
     checkpoint_every = check_int("checkpoint_every", checkpoint_every, 1)
-    if device_loop is None:
-        device_loop = DeviceLoop is not None
-    elif not isinstance(device_loop, bool):
-        raise TypeError(f"`device_loop` must be True, False or None. Received: "
-                        f"device_loop={device_loop!r}")
-    elif device_loop and DeviceLoop is None:
-        raise ValueError(
-            "`device_loop=True` needs the JAX backend (KERAS_BACKEND=jax). Received: "
-            f"device_loop=True on the {keras.backend.backend()} backend"
-        )
+    device_loop = _resolve_device_loop(device_loop)
     scale = check_choice("scale", scale, SCALINGS)
     if scale == "none":
         check_scaled(x, "x")
@@ -351,6 +342,21 @@ def train_dec(
             dec = _load_checkpoint(ckpt.model_path("dec"), DEC)
         epoch = run.train_dec(dec, dec_callbacks)
         return dec, run.finish(dec, output, epoch)
+
+
+def _resolve_device_loop(device_loop) -> bool:
+    """`train_dec`'s `device_loop`: None means "where the backend has one" (JAX)."""
+    if device_loop is None:
+        return DeviceLoop is not None
+    if not isinstance(device_loop, bool):
+        raise TypeError(f"`device_loop` must be True, False or None. Received: "
+                        f"device_loop={device_loop!r}")
+    if device_loop and DeviceLoop is None:
+        raise ValueError(
+            "`device_loop=True` needs the JAX backend (KERAS_BACKEND=jax). Received: "
+            f"device_loop=True on the {keras.backend.backend()} backend"
+        )
+    return device_loop
 
 
 class _Run:

@@ -8,7 +8,7 @@ import numpy as np
 from keras_dec.backbones.autoencoder import encoder_of
 from keras_dec.backend import enable_determinism
 from keras_dec.metrics import kl_to_target, label_free_indices
-from keras_dec.pipeline import _Checkpoints, _Run
+from keras_dec.pipeline import _Checkpoints, _resolve_device_loop, _Run
 from keras_dec.recipe import Recipe, recipe_for
 from keras_dec.utils.validation import check_features, check_fraction, check_int
 
@@ -80,6 +80,7 @@ def select_n_clusters(
                        len(x) - max(candidates))
     x_validation, x_train = x[order[:n_validation]], x[order[n_validation:]]
     recipe = recipe or recipe_for(*x_train.shape)
+    device_loop = _resolve_device_loop(device_loop)
     if seed is not None:
         keras.utils.set_random_seed(seed)
         enable_determinism()
