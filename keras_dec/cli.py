@@ -152,6 +152,8 @@ def _add_train(sub) -> None:
                    help="scale each feature inside the model (fitted on the training data), "
                    "so predict and the exported models take raw features; integer data "
                    "(counts) needs minmax or standard")
+    p.add_argument("--report", action="store_true",
+                   help="also write DIR/report.html with the run's figures (`keras-dec report`)")
     p.add_argument("--device-loop", action=argparse.BooleanOptionalAction, default=None,
                    help="keep the data on the accelerator and run many steps per compiled "
                    "call (JAX only; default: on with KERAS_BACKEND=jax)")
@@ -215,14 +217,7 @@ def _export(args) -> int:
     if not os.path.isfile(args.model):
         raise FileNotFoundError(f"Model not found. Received: --model {args.model!r}")
     metrics = _run_metrics(args.model)
-    if not args.data and not args.dataset:
-        source = metrics.get("data_source")
-        if source in DATASETS:
-            args.dataset = source
-        elif source:
-            args.data = source
-        else:
-            args.dataset = "digits"
+    _default_to_run_data(args, metrics)
     predictor = KerasPredictor(args.model)
     model = predictor.model
     _, x, _ = _load_data(args)
@@ -277,6 +272,56 @@ def _predict(args) -> int:
     else:
         for i in ids:
             print(int(i))
+    return 0
+
+
+def _default_to_run_data(args, metrics) -> None:
+    """Without --data/--dataset, reads the data the run recorded in metrics.json."""
+    if not args.data and not args.dataset:
+        source = metrics.get("data_source")
+        if source in DATASETS:
+            args.dataset = source
+        elif source:
+            args.data = source
+        else:
+            args.dataset = "digits"
+
+
+def _add_report(sub) -> None:
+    p = sub.add_parser(
+        "report",
+        help="draw a trained run's figures and write RUN_DIR/report.html",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Writes RUN_DIR/report/*.png and a self-contained RUN_DIR/report.html: "
+        "for image data the top-scoring samples of each cluster (the paper's Figure 3), a "
+        "2-D map of the embedding, the training curves, the cluster sizes and, with labels, "
+        "the confusion matrix in Hungarian order.",
+    )
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a `keras-dec train` output folder")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--dataset", choices=DATASETS, default=None,
+                        help="the run's data (default: the one recorded in its metrics.json)")
+    source.add_argument("--data", metavar="FILE", help="the run's data file (.npy/.npz/.csv)")
+    p.add_argument("--data-dir", metavar="DIR", help="IDX folder for fashion_mnist/mnist")
+    p.add_argument("--map", choices=("tsne", "pca"), default="tsne",
+                   help="the 2-D map of the embedding: t-SNE (at most 5,000 points) or PCA")
+    p.set_defaults(func=_report)
+
+
+def _report(args) -> int:
+    from keras_dec.report import write_report
+
+    if not os.path.isfile(os.path.join(args.run_dir, "model.keras")):
+        raise FileNotFoundError(
+            f"No model.keras in the run folder. Received: RUN_DIR={args.run_dir!r}")
+    metrics = _run_metrics(os.path.join(args.run_dir, "model.keras"))
+    _default_to_run_data(args, metrics)
+    _, x, y = _load_data(args)
+    # The run may have trained on its first --max-samples rows.
+    n = metrics.get("n_samples", len(x))
+    x, y = x[:n], None if y is None else y[:n]
+    page = write_report(args.run_dir, x, y, map_method=args.map, seed=metrics.get("seed") or 0)
+    print(f"Saved {page} (figures in {os.path.join(args.run_dir, 'report')})")
     return 0
 
 
@@ -368,6 +413,11 @@ def _train(args) -> int:
     print(format_summary(report))
     print(f"Saved {os.path.join(args.output, 'model.keras')} and "
           f"{os.path.join(args.output, 'metrics.json')}")
+    if args.report:
+        from keras_dec.report import write_report
+
+        page = write_report(args.output, x, y, seed=args.seed or 0)
+        print(f"Saved {page}")
     return 0
 
 
@@ -452,6 +502,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_export(sub)
     _add_predict(sub)
     _add_select_k(sub)
+    _add_report(sub)
     return parser
 
 

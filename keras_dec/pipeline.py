@@ -418,11 +418,14 @@ class _Run:
             start = time.perf_counter()
             order = _epoch_order(len(x), self.seed, "pretrain", epoch)
             if self.device_loop:
-                loop.fit_epoch(order, epoch, callbacks)
+                loss = loop.fit_epoch(order, epoch, callbacks)["loss"]
             else:
-                autoencoder.fit(**fit_inputs(x[order], recipe.pretrain_batch_size, pairs=True),
-                                shuffle=False, initial_epoch=epoch, epochs=epoch + 1,
-                                callbacks=callbacks, verbose=self.verbose)
+                h = autoencoder.fit(**fit_inputs(x[order], recipe.pretrain_batch_size, pairs=True),
+                                    shuffle=False, initial_epoch=epoch, epochs=epoch + 1,
+                                    callbacks=callbacks, verbose=self.verbose)
+                loss = h.history["loss"][-1]
+            # Kept in the report (and so in each checkpoint's state) for the training curves.
+            self.report.setdefault("pretrain_history", {"loss": []})["loss"].append(float(loss))
             epoch += 1
             self.add_time("pretrain", start)
             if self._checkpoint_due(epoch, epoch == epochs):

@@ -1,0 +1,105 @@
+"""A run's report: the figures of `keras_dec.plots` and its metrics in one HTML page."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+
+import numpy as np
+
+# Per-sample image shapes of the built-in data sets, whose loaders flatten them.
+IMAGE_SHAPES = {"digits": (8, 8), "fashion_mnist": (28, 28), "mnist": (28, 28)}
+REPORT_FOLDER = "report"
+
+
+def image_shape(metrics: dict) -> tuple[int, ...] | None:
+    """The per-sample image shape of a run's data, or None for non-image data."""
+    shape = metrics.get("input_shape") or []
+    if len(shape) >= 2:
+        return tuple(shape[:3]) if len(shape) == 3 and shape[2] in (1, 3) else tuple(shape[:2])
+    return IMAGE_SHAPES.get(metrics.get("data_source"))
+
+
+def write_report(run_dir: str | os.PathLike, x, y=None, map_method: str = "tsne",
+                 seed: int = 0) -> str:
+    """Draws a trained run's figures into `<run_dir>/report/` and writes `report.html`.
+
+    The page is self-contained (the PNGs are embedded), so it can be mailed
+    or attached to a ticket. Figures: for image data, the top-scoring samples
+    of each cluster (the paper's Figure 3); a 2-D map of the embedding (t-SNE
+    on at most 5,000 points, or PCA), by cluster and by label; the training
+    curves; the cluster sizes; with labels, the confusion matrix in
+    Hungarian order.
+
+    Args:
+        run_dir: a `keras-dec train` output folder (model.keras, metrics.json).
+        x: the run's data, as it was trained on.
+        y: optional labels.
+        map_method: "tsne" or "pca".
+        seed: int, for the map's sample and t-SNE.
+
+    Returns:
+        The path of report.html.
+    """
+    from keras_dec import plots
+    from keras_dec.saving import load_model
+    from keras_dec.utils import atomic
+
+    run_dir = os.fspath(run_dir)
+    with open(os.path.join(run_dir, "metrics.json"), encoding="utf-8") as f:
+        metrics = json.load(f)
+    model = load_model(os.path.join(run_dir, "model.keras"))
+    x = np.asarray(x, dtype="float32").reshape(len(x), -1)
+    q = np.asarray(model.predict(x, verbose=0))
+    labels = q.argmax(axis=1)
+    folder = os.path.join(run_dir, REPORT_FOLDER)
+    os.makedirs(folder, exist_ok=True)
+
+    def out(name):
+        return os.path.join(folder, name)
+
+    figures = []
+    shape = image_shape(metrics)
+    if shape is not None:
+        path, _ = plots.plot_cluster_grid(x.reshape(len(x), *shape), q, out("clusters.png"))
+        figures.append(("Top-scoring samples of each cluster", path))
+    figures.append(("The embedding in 2-D", plots.plot_embedding_map(
+        model.embed(x), labels, out("embedding.png"), y=y, method=map_method, seed=seed)))
+    figures.append(("Training", plots.plot_training_curves(metrics, out("training.png"))))
+    figures.append(("Cluster sizes", plots.plot_cluster_sizes(labels, model.n_clusters,
+                                                              out("sizes.png"))))
+    if y is not None:
+        figures.append(("Labels against clusters", plots.plot_confusion(y, labels,
+                                                                         out("confusion.png"))))
+    page = os.path.join(run_dir, "report.html")
+    atomic.write_text(page, _html(metrics, figures))
+    return page
+
+
+def _html(metrics: dict, figures) -> str:
+    rows = []
+    for key, name in (("kmeans_raw", "k-means on raw features"),
+                      ("autoencoder_kmeans", "autoencoder + k-means"), ("dec", "DEC")):
+        if key in metrics:
+            m = metrics[key]
+            rows.append(f"<tr><td>{name}</td><td>{m['acc']:.4f}</td><td>{m['nmi']:.4f}</td>"
+                        f"<td>{m['ari']:.4f}</td></tr>")
+    table = ("<table><tr><th>method</th><th>ACC</th><th>NMI</th><th>ARI</th></tr>"
+             + "".join(rows) + "</table>") if rows else "<p>No labels: no accuracy.</p>"
+    facts = (f"{metrics['n_samples']} x {metrics['n_features']}, {metrics['n_clusters']} "
+             f"clusters, {metrics.get('dec_iterations')} DEC steps, "
+             f"{'converged' if metrics.get('converged') else 'stopped at max_iter'}; "
+             f"data: {metrics.get('data_source')}")
+    images = []
+    for title, path in figures:
+        with open(path, "rb") as f:
+            data = base64.b64encode(f.read()).decode("ascii")
+        images.append(f"<h2>{html.escape(title)}</h2>"
+                      f'<img alt="{html.escape(title)}" src="data:image/png;base64,{data}">')
+    return ("<!doctype html><html><head><meta charset='utf-8'><title>keras-dec report</title>"
+            "<style>body{font-family:sans-serif;max-width:1300px;margin:2em auto}"
+            "td,th{padding:2px 10px;text-align:right}img{max-width:100%}</style></head><body>"
+            f"<h1>keras-dec run</h1><p>{html.escape(facts)}</p>{table}{''.join(images)}"
+            "</body></html>\n")
