@@ -345,9 +345,14 @@ def train_dec(
 
 
 def _resolve_device_loop(device_loop) -> bool:
-    """`train_dec`'s `device_loop`: None means "where the backend has one" (JAX)."""
+    """`train_dec`'s `device_loop`: None means "where the backend has one" (JAX).
+
+    `DeviceLoop` runs on one device; under a `keras.distribution` (data
+    parallel over several devices) training goes through `fit`, which shards.
+    """
+    distributed = keras.distribution.distribution() is not None
     if device_loop is None:
-        return DeviceLoop is not None
+        return DeviceLoop is not None and not distributed
     if not isinstance(device_loop, bool):
         raise TypeError(f"`device_loop` must be True, False or None. Received: "
                         f"device_loop={device_loop!r}")
@@ -355,6 +360,12 @@ def _resolve_device_loop(device_loop) -> bool:
         raise ValueError(
             "`device_loop=True` needs the JAX backend (KERAS_BACKEND=jax). Received: "
             f"device_loop=True on the {keras.backend.backend()} backend"
+        )
+    if device_loop and distributed:
+        raise ValueError(
+            "`device_loop=True` trains on one device, but a keras.distribution is set "
+            f"({type(keras.distribution.distribution()).__name__}); leave device_loop=None "
+            "to train through fit, which shards. Received: device_loop=True"
         )
     return device_loop
 

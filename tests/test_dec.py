@@ -1,7 +1,7 @@
 import keras
 import numpy as np
 import pytest
-from conftest import needs_tensorflow, small_encoder, tensorflow_only
+from conftest import needs_tensorflow, small_encoder
 
 from keras_dec import DEC, cluster_accuracy
 
@@ -137,21 +137,6 @@ def test_empty_cluster_during_training_gives_no_nan(blobs):
     history = dec.fit(x, batch_size=32, epochs=2, verbose=0)
     assert np.all(np.isfinite(history.history["loss"]))
     assert np.all(np.isfinite(dec.predict(x, verbose=0)))
-
-
-@tensorflow_only
-def test_mirrored_strategy_on_two_cpus(blobs):
-    import tensorflow as tf
-
-    x, _ = blobs
-    cpus = tf.config.list_logical_devices("CPU")
-    if len(cpus) < 2:
-        pytest.skip("needs two logical CPU devices (configured at process start)")
-    strategy = tf.distribute.MirroredStrategy([d.name for d in cpus[:2]])
-    with strategy.scope():
-        dec = fitted_dec(blobs)
-    dec.fit(x, batch_size=32, epochs=1, verbose=0)
-    assert np.isfinite(dec.predict(x, verbose=0)).all()
 
 
 def test_backup_and_restore_resumes_dec_training_exactly(blobs, tmp_path):
