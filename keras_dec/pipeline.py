@@ -504,7 +504,7 @@ class _Run:
             else:
                 h = dec.fit(**fit_inputs(x[order], recipe.batch_size), shuffle=False,
                             initial_epoch=epoch, epochs=epoch + 1, callbacks=callbacks,
-                            verbose=self.verbose, target_data=x)
+                            verbose=self.verbose, target_data=x, refresh_labels=self.y)
                 logs = {key: h.history[key][-1] for key in history}
                 records = h.refreshes
             epoch += 1
@@ -521,7 +521,7 @@ class _Run:
         """One DEC epoch through `DeviceLoop`, stopping at each target refresh."""
         # What `DEC.fit` adds: the refresh over the whole data set, here the
         # copy already on the device (same values, same order, so labels are cached).
-        refresher = TargetRefresh(loop.x, ordered=True)
+        refresher = TargetRefresh(loop.x, ordered=True, labels=self.y)
         callback_list = self._callback_list([refresher, *callbacks], dec, total_epochs, batches)
         logs = loop.fit_epoch(order, epoch, callback_list,
                               steps_to_callback=refresher.steps_to_refresh)

@@ -140,7 +140,8 @@ def plot_embedding_map(z, labels, path, y=None, method: str = "tsne", max_points
 
 
 def plot_training_curves(report: dict, path):
-    """Pretraining loss per epoch, DEC loss per epoch and label change per refresh."""
+    """Pretraining loss per epoch, DEC loss per epoch, label change per refresh and,
+    when the run had labels, ACC per refresh."""
     plt = _pyplot()
     panels = []
     if report.get("pretrain_history", {}).get("loss"):
@@ -153,6 +154,10 @@ def plot_training_curves(report: dict, path):
     if changes:
         panels.append(("label change per refresh", "DEC step", [c for _, c in changes],
                        [s for s, _ in changes]))
+    accuracy = [(r["step"], r["acc"]) for r in report.get("refreshes", []) if "acc" in r]
+    if accuracy:
+        panels.append(("ACC per refresh (labels)", "DEC step", [a for _, a in accuracy],
+                       [s for s, _ in accuracy]))
     if not panels:
         raise ValueError("The report holds no training history to plot.")
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4), squeeze=False)

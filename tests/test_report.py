@@ -85,3 +85,28 @@ def test_train_report_writes_a_self_contained_page(tmp_path):
 def test_report_of_a_folder_without_a_model_is_a_clear_error(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
     assert "No model.keras in the run folder" in capsys.readouterr().err
+
+
+def test_refreshes_record_accuracy_when_labels_are_given(blobs):
+    from conftest import small_encoder
+
+    from keras_dec import DEC, TargetRefresh
+
+    x, y = blobs
+    dec = DEC(small_encoder(), n_clusters=3, update_interval=4, tol=0.0)
+    dec.initialize_centers(x, seed=0)
+    dec.compile()
+    history = dec.fit(x, batch_size=32, epochs=2, shuffle=False, verbose=0, refresh_labels=y)
+    assert [r["step"] for r in history.refreshes] == [0, 4, 8]
+    assert all("acc" in r for r in history.refreshes)
+    # The last refresh came at the last step: its labels are the final clusters.
+    assert history.refreshes[-1]["acc"] == cluster_accuracy(y, dec.predict_clusters(x))
+    with pytest.raises(ValueError, match="`labels` need `ordered=True` data"):
+        TargetRefresh(x, labels=y)
+
+
+def test_the_curves_show_accuracy_when_the_run_had_labels(tmp_path):
+    report = {"history": {"loss": [0.1, 0.2]},
+              "refreshes": [{"step": 0, "label_change": None, "acc": 0.5},
+                            {"step": 30, "label_change": 0.1, "acc": 0.6}]}
+    _png(plots.plot_training_curves(report, tmp_path / "curves.png"), (1260, 340))

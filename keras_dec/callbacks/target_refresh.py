@@ -29,6 +29,8 @@ class TargetRefresh(keras.callbacks.Callback):
         verbose: int, 1 prints one line per refresh.
         ordered: bool, `data` yields the same samples in the same order at
             every pass, so labels can be cached (see `DEC.refresh_target`).
+        labels: optional true labels of `data` (needs `ordered`), only to
+            record each refresh's ACC (`records[i]["acc"]`).
 
     Example:
 
@@ -45,11 +47,15 @@ class TargetRefresh(keras.callbacks.Callback):
     True
     """
 
-    def __init__(self, data, verbose: int = 0, ordered: bool = False):
+    def __init__(self, data, verbose: int = 0, ordered: bool = False, labels=None):
         super().__init__()
+        if labels is not None and not ordered:
+            raise ValueError("`labels` need `ordered=True` data: a shuffled stream's clusters "
+                             "cannot be matched to them. Received: ordered=False with labels")
         self.data = data
         self.verbose = verbose
         self.ordered = ordered
+        self.labels = labels
         self.records: list[dict] = []
         self._steps_since_refresh = 0
         self._next_batch = 0
@@ -83,6 +89,10 @@ class TargetRefresh(keras.callbacks.Callback):
             "loss": float(keras.ops.convert_to_numpy(model.loss_tracker.result())),
             "seconds": time.perf_counter() - start,
         }
+        if self.labels is not None and model.refresh_labels_ is not None:
+            from keras_dec.metrics import cluster_accuracy
+
+            record["acc"] = cluster_accuracy(self.labels, model.refresh_labels_)
         self.records.append(record)
         if self.verbose:
             shown = "n/a" if change is None else f"{change:.5f}"

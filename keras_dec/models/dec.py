@@ -225,7 +225,7 @@ class DEC(DECTrainer, keras.Model):
         return logs
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, callbacks=None, target_data=None,
-            target_data_ordered=False, refresh_verbose=0, **kwargs):
+            target_data_ordered=False, refresh_verbose=0, refresh_labels=None, **kwargs):
         """Trains with `model.fit` semantics; refreshes P and stops at `tol`.
 
         Args:
@@ -242,6 +242,9 @@ class DEC(DECTrainer, keras.Model):
                 in the same order at every pass (see `refresh_target`).
                 Always true for NumPy `x` without `target_data`.
             refresh_verbose: int, 1 prints a line at each target refresh.
+            refresh_labels: optional true labels of the refresh data (in its
+                fixed order), only to record ACC at each refresh
+                (`history.refreshes`); never used for training.
 
         Returns:
             The `History`; `history.history` holds `loss` (KL) and
@@ -275,7 +278,8 @@ class DEC(DECTrainer, keras.Model):
                 "The target refresh needs one finite pass over the data, but the dataset "
                 "repeats forever. Pass `target_data=` with one epoch of the data."
             )
-        refresher = TargetRefresh(refresh_data, verbose=refresh_verbose, ordered=ordered)
+        refresher = TargetRefresh(refresh_data, verbose=refresh_verbose, ordered=ordered,
+                                  labels=refresh_labels)
         callbacks = [refresher] + list(callbacks or [])
         if self.steps_per_execution > 1:
             raise ValueError(
@@ -368,6 +372,11 @@ class DEC(DECTrainer, keras.Model):
     def cluster_centers_(self) -> np.ndarray:
         """The current centres, `(n_clusters, embedding_dim)`."""
         return np.asarray(self.clustering.centers)
+
+    @property
+    def refresh_labels_(self) -> np.ndarray | None:
+        """Every point's cluster at the last refresh over ordered data, else None."""
+        return None if self._label_cache is None else self._label_cache["labels"]
 
     @property
     def n_iter_(self) -> int:
