@@ -12,8 +12,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from keras_dec.estimator import DECClustering
 from keras_dec.target_distribution import target_distribution
 
-TINY = dict(dims=(8, 2), pretrain_epochs=3, pretrain_learning_rate=0.1, max_iter=10,
-            update_interval=5, random_state=0)
+TINY = dict(dims=(8, 2), pretrain_epochs=2, pretrain_learning_rate=0.1, max_iter=6,
+            update_interval=3, n_init=3, random_state=0)
 
 
 @parametrize_with_checks([DECClustering(n_clusters=3, **TINY)])
@@ -30,7 +30,7 @@ def _blobs():
 def test_fitted_attributes_and_methods():
     x, _ = _blobs()
     model = DECClustering(n_clusters=3, **TINY).fit(x)
-    assert model.n_features_in_ == 4 and 1 <= model.n_iter_ <= 10
+    assert model.n_features_in_ == 4 and 1 <= model.n_iter_ <= 6
     np.testing.assert_array_equal(model.labels_, model.predict(x))
     assert model.cluster_centers_.shape == (3, 2) and model.transform(x).shape == (90, 2)
     q = model.predict_proba(x)
