@@ -110,3 +110,19 @@ def _kmeans_labels(x, n_init):
     from sklearn.cluster import KMeans
 
     return KMeans(3, n_init=n_init, random_state=0).fit_predict(x)
+
+
+@pytest.mark.parametrize("embedding, features, verdict", [
+    ((0.77, 0.51), (0.30, 0.20), "better separated than k-means' in both spaces"),
+    ((0.40, 0.51), (0.10, 0.20), "less well separated than k-means' in both spaces"),
+    # Digits, make demo: ahead in DEC's embedding, even (+0.0002) in the inputs.
+    ((0.767, 0.514), (0.1827, 0.1825), "no clear evidence either way (silhouette gaps +0.253"),
+])
+def test_the_verdict_needs_a_clear_gap_in_both_spaces(embedding, features, verdict):
+    from keras_dec.pipeline import _label_free_lines
+
+    def space(dec, raw):
+        return {"dec": {"silhouette": dec}, "kmeans_raw": {"silhouette": raw}}
+
+    lines = _label_free_lines({"embedding": space(*embedding), "features": space(*features)})
+    assert lines[-1].startswith("  Without labels: ") and verdict in lines[-1]
