@@ -123,6 +123,16 @@ def _add_data_flags(p) -> None:
                    help="use only the first N samples (quick checks)")
 
 
+def _add_run_data_flags(p, purpose: str) -> None:
+    """--dataset | --data and --data-dir for a trained run's data (`_default_to_run_data`)."""
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--dataset", choices=DATASETS, default=None,
+                        help=f"the run's training data {purpose} (default: the one recorded "
+                        "in metrics.json beside the model)")
+    source.add_argument("--data", metavar="FILE", help="training data file (.npy/.npz/.csv)")
+    p.add_argument("--data-dir", metavar="DIR", help="IDX folder for fashion_mnist/mnist")
+
+
 def _add_train(sub) -> None:
     p = sub.add_parser(
         "train",
@@ -179,12 +189,7 @@ def _add_export(sub) -> None:
     p.add_argument("--tflite", default="none,int8",
                    help="comma-separated TFLite quantizations among none,dynamic,float16,int8 "
                    "('' for none)")
-    source = p.add_mutually_exclusive_group()
-    source.add_argument("--dataset", choices=DATASETS, default=None,
-                        help="training data for calibration and parity "
-                        "(default: the one recorded in metrics.json beside the model)")
-    source.add_argument("--data", metavar="FILE", help="training data file (.npy/.npz/.csv)")
-    p.add_argument("--data-dir", metavar="DIR", help="IDX folder for fashion_mnist/mnist")
+    _add_run_data_flags(p, "for calibration and parity")
     p.add_argument("--max-samples", type=_positive_int, default=None,
                    help="use at most N samples for calibration and parity")
     p.add_argument("--no-parity", action="store_true", help="skip the parity checks")
@@ -298,11 +303,7 @@ def _add_report(sub) -> None:
         "the confusion matrix in Hungarian order.",
     )
     p.add_argument("run_dir", metavar="RUN_DIR", help="a `keras-dec train` output folder")
-    source = p.add_mutually_exclusive_group()
-    source.add_argument("--dataset", choices=DATASETS, default=None,
-                        help="the run's data (default: the one recorded in its metrics.json)")
-    source.add_argument("--data", metavar="FILE", help="the run's data file (.npy/.npz/.csv)")
-    p.add_argument("--data-dir", metavar="DIR", help="IDX folder for fashion_mnist/mnist")
+    _add_run_data_flags(p, "to draw")
     p.add_argument("--map", choices=("tsne", "pca"), default="tsne",
                    help="the 2-D map of the embedding: t-SNE (at most 5,000 points) or PCA")
     p.set_defaults(func=_report)
