@@ -1,4 +1,4 @@
-"""The `keras-dec` command line: `keras-dec train | export | predict`."""
+"""The `keras-dec` command line: train, export, predict, select-k, report, assign."""
 
 from __future__ import annotations
 
@@ -114,7 +114,9 @@ def _add_data_flags(p) -> None:
     source.add_argument("--dataset", choices=DATASETS, default="digits",
                         help="a built-in dataset (digits ships with scikit-learn)")
     source.add_argument("--data", metavar="FILE",
-                        help="your own features: .npy, .npz (arrays 'x' and optional 'y') or .csv")
+                        help="your own features: .npy, .npz (arrays 'x' and optional 'y') or "
+                        ".csv; or shards (a folder, a glob such as 'shards/*.npy', or "
+                        ".tfrecord), which `train` streams instead of loading")
     p.add_argument("--data-dir", metavar="DIR",
                    help="folder with the IDX .gz files for fashion_mnist/mnist "
                    "(default: $KERAS_DEC_FASHION_MNIST_DIR / $KERAS_DEC_MNIST_DIR, then "
@@ -167,6 +169,9 @@ def _add_train(sub) -> None:
     p.add_argument("--device-loop", action=argparse.BooleanOptionalAction, default=None,
                    help="keep the data on the accelerator and run many steps per compiled "
                    "call (JAX only; default: on with KERAS_BACKEND=jax)")
+    p.add_argument("--stream", action="store_true",
+                   help="stream a single .npy/.csv --data file block by block instead of "
+                   "loading it (shard folders and globs always stream)")
     add_recipe_flags(p)
     p.set_defaults(func=_train)
 
@@ -383,9 +388,27 @@ def _check_outputs(outputs, input_path, overwrite) -> None:
             )
 
 
-def _load_data(args):
+# Rows of a shard source that commands other than `train` load (figures, parity checks).
+SHARD_SAMPLE_ROWS = 20_000
+
+
+def _is_shard_source(path: str) -> bool:
+    return (os.path.isdir(path) or any(c in path for c in "*?[")
+            or path.lower().endswith((".tfrecord", ".tfrecords")))
+
+
+def _load_data(args, stream: bool = False):
+    """`(name, x, y)` of --dataset/--data; with `stream`, shards as a `ShardStream`.
+
+    Without `stream`, shards give a seeded sample of `SHARD_SAMPLE_ROWS` rows.
+    """
     from keras_dec import datasets
 
+    if args.data and (_is_shard_source(args.data) or stream):
+        from keras_dec.datasets.shard_stream import ShardStream
+
+        shards = ShardStream(args.data)
+        return args.data, (shards if stream else shards.sample(SHARD_SAMPLE_ROWS, 0)[1]), None
     if args.data:
         return args.data, *datasets.load_array(args.data)
     if args.dataset == "digits":
@@ -401,7 +424,14 @@ def _train(args) -> int:
 
     if args.resume and args.fresh:
         raise ValueError("`--resume` and `--fresh` contradict each other; pass one.")
-    name, x, y = _load_data(args)
+    streamed = bool(args.data) and (args.stream or _is_shard_source(args.data))
+    if args.stream and not args.data:
+        raise ValueError("`--stream` streams a --data file. Received: --stream with --dataset "
+                         f"{args.dataset}")
+    if streamed and args.max_samples:
+        raise ValueError("`--max-samples` takes the first rows of an array; a streamed "
+                         f"--data is used whole. Received: --max-samples {args.max_samples}")
+    name, x, y = _load_data(args, stream=streamed)
     if args.max_samples:
         x = x[: args.max_samples]
         y = None if y is None else y[: args.max_samples]
@@ -417,6 +447,8 @@ def _train(args) -> int:
     if args.report:
         from keras_dec.report import write_report
 
+        if streamed:
+            x = x.sample(SHARD_SAMPLE_ROWS, 0)[1]
         page = write_report(args.output, x, y, seed=args.seed or 0)
         print(f"Saved {page}")
     return 0
@@ -493,6 +525,48 @@ def _select_k(args) -> int:
     return 0
 
 
+def _add_assign(sub) -> None:
+    p = sub.add_parser(
+        "assign",
+        help="assign clusters to sharded data with Apache Beam (RunInference)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Reads .npy, .csv or TFRecord shards, runs an exported SavedModel with "
+        "Beam's RunInference and writes, per row, its shard, row, cluster_id and confidence "
+        "(and with --embedding its embedding) as Parquet or CSV shards; OUTPUT/_SUCCESS is "
+        "written last. Beam options (e.g. for DataflowRunner) go after `--`.",
+    )
+    p.add_argument("--model", required=True, help="a SavedModel version folder (keras-dec export)")
+    p.add_argument("--input", required=True,
+                   help="a folder of shards or a glob, e.g. 'shards/*.npy'")
+    p.add_argument("--output", required=True, help="a new or empty output folder")
+    p.add_argument("--format", choices=("parquet", "csv"), default="parquet",
+                   help="output file format")
+    p.add_argument("--embedding", action="store_true", help="also write each row's embedding")
+    p.add_argument("--runner", default="DirectRunner",
+                   help="Beam runner: DirectRunner, DataflowRunner, FlinkRunner, SparkRunner, ...")
+    p.add_argument("--num-workers", type=_positive_int, default=2,
+                   help="DirectRunner worker processes")
+    p.add_argument("--max-batch-size", type=_positive_int, default=4096,
+                   help="the largest batch RunInference forms")
+    p.add_argument("pipeline_args", nargs=argparse.REMAINDER,
+                   help="after --: further Beam pipeline options")
+    p.set_defaults(func=_assign)
+
+
+def _assign(args) -> int:
+    from keras_dec.beam import assign_clusters
+
+    extra = args.pipeline_args[1:] if args.pipeline_args[:1] == ["--"] else args.pipeline_args
+    summary = assign_clusters(args.model, args.input, args.output, output_format=args.format,
+                              embedding=args.embedding, runner=args.runner,
+                              num_workers=args.num_workers, max_batch_size=args.max_batch_size,
+                              pipeline_args=extra)
+    rows = "?" if summary["rows"] is None else summary["rows"]
+    print(f"Assigned {rows} rows from {summary['shards']} shards in {summary['seconds']:.1f} s; "
+          f"wrote {args.output} ({args.format}, then {args.output}/_SUCCESS)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `keras-dec`."""
     parser = argparse.ArgumentParser(
@@ -504,6 +578,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_predict(sub)
     _add_select_k(sub)
     _add_report(sub)
+    _add_assign(sub)
     return parser
 
 
