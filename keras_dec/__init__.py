@@ -11,6 +11,7 @@ if tensorflow_wanted():
 from keras_dec.backbones.autoencoder import build_autoencoder  # noqa: E402
 from keras_dec.backbones.pretraining import pretrain_autoencoder  # noqa: E402
 from keras_dec.callbacks.target_refresh import TargetRefresh  # noqa: E402
+from keras_dec.datasets.shard_stream import ShardStream  # noqa: E402
 from keras_dec.estimator import DECClustering  # noqa: E402
 from keras_dec.layers.clustering_layer import ClusteringLayer  # noqa: E402
 from keras_dec.metrics import (  # noqa: E402
@@ -32,6 +33,7 @@ __all__ = [
     "RECIPES",
     "ClusteringLayer",
     "Recipe",
+    "ShardStream",
     "TargetRefresh",
     "__version__",
     "build_autoencoder",

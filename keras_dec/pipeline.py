@@ -14,10 +14,11 @@ import numpy as np
 
 from keras_dec.backbones.autoencoder import build_autoencoder, encoder_of
 from keras_dec.backbones.pretraining import pretrain_autoencoder
-from keras_dec.backbones.scaling import SCALINGS, fit_scaling, with_scaling
+from keras_dec.backbones.scaling import SCALINGS, fit_scaling, fit_scaling_blocks, with_scaling
 from keras_dec.backbones.scaling import scale as scale_features
 from keras_dec.backend import DeviceLoop, enable_determinism, fit_inputs
 from keras_dec.callbacks.target_refresh import TargetRefresh
+from keras_dec.datasets.shard_stream import ShardStream
 from keras_dec.metrics import evaluate_clustering, label_free_indices
 from keras_dec.models.dec import DEC
 from keras_dec.recipe import Recipe, recipe_for
@@ -35,6 +36,10 @@ from keras_dec.utils.validation import (
 from keras_dec.version import __version__
 
 CHECKPOINTS = "checkpoints"
+# A `ShardStream` larger than this is k-means-initialised (and scored by the
+# label-free report) on a seeded uniform sample of this many rows; at or
+# below it, on every row, as an array is.
+KMEANS_MAX_SAMPLES = 100_000
 # The names `_Checkpoints.save` gives model files: `<stem>-<stage>-<epoch>.keras`.
 _CHECKPOINT_NAME = re.compile(r"(autoencoder|dec)-(pretrain|dec)-\d{6}\.keras")
 
@@ -215,7 +220,13 @@ def train_dec(
     with the same cluster assignments.
 
     Args:
-        x: float array `(n_samples, n_features, ...)`; flattened.
+        x: float array `(n_samples, n_features, ...)` (flattened), or a
+            `ShardStream` for data larger than memory: each epoch is then
+            streamed from the shards (`tf.data`, seeded shuffle), DEC's
+            target refresh streams them in a fixed order, and k-means
+            initialisation and the label-free report use a seeded sample of
+            at most `KMEANS_MAX_SAMPLES` (100,000) rows (all rows below that).
+            Streams take no `y`, no layerwise pretraining and no device loop.
         n_clusters: int >= 1.
         recipe: `Recipe`; defaults to `recipe_for(n_samples, n_features)`:
             the reference recipe for 100 features or more, a narrower one
@@ -269,22 +280,44 @@ def train_dec(
                 f"`output` must be a folder, but {output!r} is a file. Received: output={output!r}"
             )
     checkpoint_every = check_int("checkpoint_every", checkpoint_every, 1)
-    device_loop = _resolve_device_loop(device_loop)
     scale = check_choice("scale", scale, SCALINGS)
-    if scale == "none":
-        check_scaled(x, "x")
-    x = check_features(x, "x", min_samples=n_clusters)
-    input_shape = [int(d) for d in x.shape[1:]]  # before flattening, for predict/export
-    x = x.reshape(len(x), -1)
-    recipe = recipe or recipe_for(*x.shape)
-    if y is not None:
-        y = np.asarray(y)
-        if y.shape != (len(x),):
-            raise ValueError(
-                f"`y` must have one label per sample, shape ({len(x)},). "
-                f"Received: y with shape {y.shape}"
-            )
-    distinct = distinct_rows(x, n_clusters)
+    if isinstance(x, ShardStream):
+        stream = x
+        if y is not None:
+            raise ValueError("`y` is not supported with a ShardStream (labels are for arrays). "
+                             f"Received: y of type {type(y).__name__}")
+        if device_loop:
+            raise ValueError("`device_loop=True` needs the data on the device; a ShardStream "
+                             "streams it. Received: device_loop=True with a ShardStream")
+        device_loop = False
+        if len(stream) < n_clusters:
+            raise ValueError(f"`x` must have at least n_clusters={n_clusters} samples. "
+                             f"Received: a ShardStream of {len(stream)} rows")
+        digest = stream.check(integers_allowed=scale != "none")
+        input_shape, shape = list(stream.input_shape), stream.shape
+        points = stream.sample(KMEANS_MAX_SAMPLES, seed)[1]
+    else:
+        stream = None
+        device_loop = _resolve_device_loop(device_loop)
+        if scale == "none":
+            check_scaled(x, "x")
+        x = check_features(x, "x", min_samples=n_clusters)
+        input_shape = [int(d) for d in x.shape[1:]]  # before flattening, for predict/export
+        x = points = x.reshape(len(x), -1)
+        shape, digest = x.shape, array_sha256(x)
+        if y is not None:
+            y = np.asarray(y)
+            if y.shape != (len(x),):
+                raise ValueError(
+                    f"`y` must have one label per sample, shape ({len(x)},). "
+                    f"Received: y with shape {y.shape}"
+                )
+    recipe = recipe or recipe_for(*shape)
+    if stream is not None and recipe.pretrain_method == "layerwise":
+        raise ValueError("Layerwise pretraining needs the data in memory; use "
+                         "pretrain_method='end_to_end' with a ShardStream. Received: "
+                         "pretrain_method='layerwise'")
+    distinct = distinct_rows(points, n_clusters)
     if distinct < n_clusters:
         raise ValueError(
             f"`x` has fewer distinct rows than n_clusters={n_clusters}; DEC cannot find "
@@ -292,9 +325,9 @@ def train_dec(
         )
     recipe_dict = recipe.to_dict()
     identity = {
-        "n_samples": int(len(x)), "n_features": int(x.shape[1]), "n_clusters": n_clusters,
+        "n_samples": int(shape[0]), "n_features": int(shape[1]), "n_clusters": n_clusters,
         "seed": seed, "recipe": recipe_dict, "scale": scale,
-        "data_sha256": array_sha256(x),
+        "data_sha256": digest,
     }
     with contextlib.ExitStack() as stack:
         if output is not None:
@@ -318,8 +351,8 @@ def train_dec(
         report = ckpt.state["report"] or {
             "package_version": __version__,
             "backend": keras.backend.backend(),
-            "n_samples": int(len(x)),
-            "n_features": int(x.shape[1]),
+            "n_samples": int(shape[0]),
+            "n_features": int(shape[1]),
             "input_shape": input_shape,
             "scale": scale,
             "n_clusters": n_clusters,
@@ -329,8 +362,14 @@ def train_dec(
             "seconds": {},
         }
         ckpt.state["report"] = report
-        run = _Run(x, y, recipe, seed, report, ckpt, verbose, checkpoint_every, device_loop,
-                   fit_scaling(x, scale))
+        if stream is None:
+            run = _Run(x, y, recipe, seed, report, ckpt, verbose, checkpoint_every, device_loop,
+                       fit_scaling(x, scale))
+        else:
+            report["shards"] = len(stream.paths)
+            report["kmeans_sample"] = len(points)
+            run = _StreamRun(stream, points, recipe, seed, report, ckpt, verbose,
+                             checkpoint_every, fit_scaling_blocks(stream.iter_blocks(), scale))
 
         if baseline_kmeans and "kmeans_raw" not in report["seconds"]:
             run.kmeans_on_raw_features(n_clusters)
@@ -380,6 +419,9 @@ class _Run:
         # DEC takes `x` as given, through its encoder's scaling layer.
         self.scaling = scaling
         self.x_fit = scale_features(x, scaling)
+        # The rows k-means initialises on and the label-free report scores: all of them.
+        self.points, self.points_fit = x, self.x_fit
+        self.n_samples, self.n_features = x.shape
         self.report, self.ckpt = report, ckpt
         self.verbose = "auto" if verbose else 0
         self.checkpoint_every = checkpoint_every
@@ -391,6 +433,18 @@ class _Run:
         """The callbacks as `fit` would hold them, for the device loop."""
         return keras.callbacks.CallbackList(callbacks, model=model, verbose=self.verbose,
                                             epochs=epochs, steps=steps)
+
+    def _fit_data(self, stage, epoch, batch_size, steps=None, pairs=False) -> dict:
+        """`fit` arguments for one epoch: `steps` batches in the epoch's seeded order."""
+        x = self.x_fit if stage == "pretrain" else self.x
+        order = _epoch_order(len(x), self.seed, stage, epoch)
+        if steps is not None:
+            order = order[:steps * batch_size]
+        return fit_inputs(x[order], batch_size, pairs=pairs)
+
+    def _refresh_data(self):
+        """The whole data set in a fixed order, for DEC's target refresh."""
+        return self.x
 
     def add_time(self, stage, start):
         seconds = self.report["seconds"]
@@ -404,7 +458,7 @@ class _Run:
 
         start = time.perf_counter()
         labels = KMeans(n_clusters, n_init=self.recipe.n_init,
-                        random_state=self.seed).fit_predict(self.x_fit)
+                        random_state=self.seed).fit_predict(self.points_fit)
         self.add_time("kmeans_raw", start)
         self.labels["kmeans_raw"] = labels
         if self.y is not None:
@@ -412,7 +466,7 @@ class _Run:
 
     # -- 1. pretraining, one epoch per fit call so it can stop and resume anywhere.
     def pretrain(self, callbacks=None) -> keras.Model:
-        x, recipe, ckpt = self.x_fit, self.recipe, self.ckpt
+        recipe, ckpt = self.recipe, self.ckpt
         if ckpt.state["stage"] == "pretrain":
             autoencoder = _load_checkpoint(ckpt.model_path("autoencoder"))
             epoch = ckpt.state["epoch"]
@@ -422,16 +476,17 @@ class _Run:
         epochs = recipe.pretrain_epochs
         callbacks = [_StopOnNonFinite("pretraining"), _Progress(epochs), *(callbacks or [])]
         if self.device_loop and epoch < epochs:
-            loop = DeviceLoop(autoencoder, x, recipe.pretrain_batch_size, pairs=True)
+            loop = DeviceLoop(autoencoder, self.x_fit, recipe.pretrain_batch_size, pairs=True)
             callbacks = self._callback_list(callbacks, autoencoder, epochs,
-                                            -(-len(x) // recipe.pretrain_batch_size))
+                                            -(-self.n_samples // recipe.pretrain_batch_size))
         while epoch < epochs:
             start = time.perf_counter()
-            order = _epoch_order(len(x), self.seed, "pretrain", epoch)
             if self.device_loop:
+                order = _epoch_order(self.n_samples, self.seed, "pretrain", epoch)
                 loss = loop.fit_epoch(order, epoch, callbacks)["loss"]
             else:
-                h = autoencoder.fit(**fit_inputs(x[order], recipe.pretrain_batch_size, pairs=True),
+                h = autoencoder.fit(**self._fit_data("pretrain", epoch, recipe.pretrain_batch_size,
+                                                     pairs=True),
                                     shuffle=False, initial_epoch=epoch, epochs=epoch + 1,
                                     callbacks=callbacks, verbose=self.verbose)
                 loss = h.history["loss"][-1]
@@ -444,18 +499,18 @@ class _Run:
         return autoencoder
 
     def _new_autoencoder(self) -> keras.Model:
-        x, recipe = self.x_fit, self.recipe
-        autoencoder, _ = build_autoencoder(x.shape[1], dims=recipe.dims, seed=self.seed)
+        recipe = self.recipe
+        autoencoder, _ = build_autoencoder(self.n_features, dims=recipe.dims, seed=self.seed)
         if recipe.pretrain_method == "layerwise":
             start = time.perf_counter()
-            pretrain_autoencoder(autoencoder, x, method="layerwise", epochs=0,
+            pretrain_autoencoder(autoencoder, self.x_fit, method="layerwise", epochs=0,
                                  layerwise_epochs=recipe.pretrain_epochs,
                                  batch_size=recipe.pretrain_batch_size, verbose=self.verbose,
                                  seed=self.seed)
             self.add_time("pretrain", start)
         rate = recipe.pretrain_learning_rate
         if recipe.pretrain_schedule == "cosine" and recipe.pretrain_epochs:
-            steps = -(-len(x) // recipe.pretrain_batch_size) * recipe.pretrain_epochs
+            steps = -(-self.n_samples // recipe.pretrain_batch_size) * recipe.pretrain_epochs
             rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=steps)
         autoencoder.compile(
             optimizer=keras.optimizers.SGD(learning_rate=rate, momentum=recipe.pretrain_momentum,
@@ -471,7 +526,7 @@ class _Run:
         dec = DEC(encoder, n_clusters=n_clusters, alpha=recipe.alpha,
                   update_interval=recipe.update_interval, tol=recipe.tol)
         start = time.perf_counter()
-        dec.initialize_centers(self.x, n_init=recipe.n_init, seed=self.seed)
+        dec.initialize_centers(self.points, n_init=recipe.n_init, seed=self.seed)
         self.add_time("kmeans_init", start)
         self.labels["autoencoder_kmeans"] = dec.initial_labels_
         if self.y is not None:
@@ -484,9 +539,9 @@ class _Run:
     # -- 3. DEC, one epoch per fit call; stops at tol or max_iter.
     def train_dec(self, dec, callbacks=None) -> int:
         """Trains to tol or max_iter; returns the number of DEC epochs run in all."""
-        x, recipe, ckpt = self.x, self.recipe, self.ckpt
+        recipe, ckpt = self.recipe, self.ckpt
         epoch = ckpt.state["epoch"] if ckpt.state["stage"] == "dec" else 0
-        batches = -(-len(x) // recipe.batch_size)
+        batches = -(-self.n_samples // recipe.batch_size)
         total_epochs = -(-recipe.max_iter // batches)
         # DEC.fit's TargetRefresh checks the loss and the weights itself.
         callbacks = [_Progress(total_epochs), *(callbacks or [])]
@@ -496,15 +551,18 @@ class _Run:
         while dec.n_iter_ < recipe.max_iter and not dec.converged_:
             start = time.perf_counter()
             steps = min(batches, recipe.max_iter - dec.n_iter_)
-            order = _epoch_order(len(x), self.seed, "dec", epoch)[:steps * recipe.batch_size]
             if self.device_loop:
-                loop = loop or DeviceLoop(dec, x, recipe.batch_size)
+                order = _epoch_order(self.n_samples, self.seed, "dec", epoch)
+                loop = loop or DeviceLoop(dec, self.x, recipe.batch_size)
                 logs, records = self._dec_epoch_on_device(
-                    dec, loop, order, epoch, callbacks, total_epochs, batches)
+                    dec, loop, order[:steps * recipe.batch_size], epoch, callbacks, total_epochs,
+                    batches)
             else:
-                h = dec.fit(**fit_inputs(x[order], recipe.batch_size), shuffle=False,
-                            initial_epoch=epoch, epochs=epoch + 1, callbacks=callbacks,
-                            verbose=self.verbose, target_data=x, refresh_labels=self.y)
+                h = dec.fit(**self._fit_data("dec", epoch, recipe.batch_size, steps),
+                            shuffle=False, initial_epoch=epoch, epochs=epoch + 1,
+                            callbacks=callbacks, verbose=self.verbose,
+                            target_data=self._refresh_data(), target_data_ordered=True,
+                            refresh_labels=self.y)
                 logs = {key: h.history[key][-1] for key in history}
                 records = h.refreshes
             epoch += 1
@@ -529,18 +587,18 @@ class _Run:
         return logs, refresher.records
 
     def finish(self, dec, output, epoch) -> dict:
-        report, x = self.report, self.x
+        report = self.report
         report["dec_iterations"] = dec.n_iter_
         report["converged"] = dec.converged_
         report["target_refreshes"] = int(dec.target_refreshes.numpy())
         report["final_label_change"] = float(dec.label_change.numpy())
-        self.labels["dec"] = dec.predict_clusters(x)
+        self.labels["dec"] = dec.predict_clusters(self.points)
         if self.y is not None:
             report["dec"] = evaluate_clustering(self.y, self.labels["dec"])
         # Without labels: how well each method's clusters separate, in DEC's
         # embedding (where DEC's own clusters are favoured) and in the input
         # features (where k-means on them is favoured).
-        spaces = {"embedding": dec.embed(x), "features": self.x_fit}
+        spaces = {"embedding": dec.embed(self.points), "features": self.points_fit}
         report["label_free"] = {
             space: {name: label_free_indices(points, labels, self.seed or 0)
                     for name, labels in self.labels.items()}
@@ -555,6 +613,36 @@ class _Run:
             atomic.write_json(os.path.join(output, "metrics.json"), report)
             self.ckpt.save("done", epoch)
         return report
+
+
+class _StreamRun(_Run):
+    """`_Run` over a `ShardStream`: epochs and target refreshes streamed from the shards.
+
+    `points` (the bounded sample) stands in for the data where a stage needs
+    rows in memory: k-means initialisation and the label-free report.
+    """
+
+    def __init__(self, stream, points, recipe, seed, report, ckpt, verbose, checkpoint_every,
+                 scaling):
+        super().__init__(points, None, recipe, seed, report, ckpt, verbose, checkpoint_every,
+                         False, scaling)
+        self.stream = stream
+        self.n_samples, self.n_features = stream.shape
+        self._ordered = None
+
+    def _fit_data(self, stage, epoch, batch_size, steps=None, pairs=False) -> dict:
+        transform = None
+        if stage == "pretrain" and self.scaling is not None:
+            def transform(block):
+                return scale_features(block, self.scaling)
+        return {"x": self.stream.dataset(batch_size, self.seed, stage, epoch, pairs=pairs,
+                                         steps=steps, transform=transform)}
+
+    def _refresh_data(self):
+        # One dataset object for the whole run: DEC then reuses each refresh's labels.
+        if self._ordered is None:
+            self._ordered = self.stream.ordered_dataset(1024)
+        return self._ordered
 
 
 def _history_csv(history: dict) -> str:

@@ -42,6 +42,38 @@ def fit_scaling(x: np.ndarray, method: str) -> keras.layers.Normalization | None
         mean, variance = low, np.square(x.max(axis=0) - low)
     else:
         mean, variance = x.mean(axis=0), x.var(axis=0)
+    return _layer(mean, variance)
+
+
+def fit_scaling_blocks(blocks, method: str) -> keras.layers.Normalization | None:
+    """`fit_scaling` over a stream of row blocks (one pass, float64 sums).
+
+    Min-max gives the same layer as `fit_scaling` on all the rows; the
+    standard scaling's variance is `E[x^2] - E[x]^2`, equal to NumPy's
+    two-pass variance up to rounding.
+    """
+    method = check_choice("scale", method, SCALINGS)
+    if method == "none":
+        return None
+    n, low, high, total, squares = 0, None, None, 0.0, 0.0
+    for block in blocks:
+        block = np.asarray(block, dtype="float64").reshape(len(block), -1)
+        if not len(block):
+            continue
+        n += len(block)
+        if method == "minmax":
+            low = block.min(0) if low is None else np.minimum(low, block.min(0))
+            high = block.max(0) if high is None else np.maximum(high, block.max(0))
+        else:
+            total = total + block.sum(0)
+            squares = squares + np.square(block).sum(0)
+    if method == "minmax":
+        return _layer(low, np.square(high - low))
+    mean = total / n
+    return _layer(mean, np.maximum(squares / n - np.square(mean), 0.0))
+
+
+def _layer(mean, variance) -> keras.layers.Normalization:
     return keras.layers.Normalization(
         mean=mean.astype("float32"), variance=variance.astype("float32"), name=LAYER_NAME
     )
