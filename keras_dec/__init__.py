@@ -8,7 +8,7 @@ from keras_dec.utils.tf_import import import_tensorflow_quietly, tensorflow_want
 if tensorflow_wanted():
     import_tensorflow_quietly()
 
-from keras_dec.backbones.autoencoder import build_autoencoder  # noqa: E402
+from keras_dec.backbones.autoencoder import build_autoencoder, decoder_of  # noqa: E402
 from keras_dec.backbones.pretraining import pretrain_autoencoder  # noqa: E402
 from keras_dec.callbacks.target_refresh import TargetRefresh  # noqa: E402
 from keras_dec.datasets.shard_stream import ShardStream  # noqa: E402
@@ -20,6 +20,7 @@ from keras_dec.metrics import (  # noqa: E402
     label_free_indices,
 )
 from keras_dec.models.dec import DEC  # noqa: E402
+from keras_dec.models.idec import IDEC  # noqa: E402
 from keras_dec.pipeline import train_dec  # noqa: E402
 from keras_dec.recipe import RECIPES, Recipe, recipe_for  # noqa: E402
 from keras_dec.saving import load_model  # noqa: E402
@@ -30,6 +31,7 @@ from keras_dec.version import __version__  # noqa: E402
 __all__ = [
     "DEC",
     "DECClustering",
+    "IDEC",
     "RECIPES",
     "ClusteringLayer",
     "Recipe",
@@ -38,6 +40,7 @@ __all__ = [
     "__version__",
     "build_autoencoder",
     "cluster_accuracy",
+    "decoder_of",
     "evaluate_clustering",
     "kl_divergence",
     "label_free_indices",

@@ -8,6 +8,7 @@ import sys
 
 from keras_dec.errors import FolderInUseError, ParityError
 from keras_dec.recipe import (
+    CLUSTERINGS,
     PRETRAIN_METHODS,
     PRETRAIN_SCHEDULES,
     RECIPES,
@@ -66,6 +67,9 @@ RECIPE_FLAGS = (
     ("--max-iter", "max_iter", _positive_int, "maximum DEC steps"),
     ("--lr", "learning_rate", float, "DEC SGD learning rate"),
     ("--alpha", "alpha", float, "Student's t degrees of freedom"),
+    ("--clustering", "clustering", CLUSTERINGS,
+     "dec, or idec: DEC plus the decoder's reconstruction loss (Guo et al. 2017)"),
+    ("--gamma", "gamma", float, "IDEC's weight of the clustering (KL) loss"),
 )
 
 

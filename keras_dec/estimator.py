@@ -30,7 +30,8 @@ class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         dims, pretrain_method, pretrain_epochs, pretrain_learning_rate,
         pretrain_momentum, pretrain_schedule, pretrain_batch_size, batch_size,
         n_init, alpha, update_interval, tol, max_iter, learning_rate,
-        momentum, pretrain_clipnorm: the `Recipe` fields, or None.
+        momentum, pretrain_clipnorm, clustering, gamma: the `Recipe` fields,
+            or None.
         scale: "none", "minmax" or "standard", as `train_dec(scale=...)`.
         device_loop: bool or None, as `train_dec(device_loop=...)`.
         random_state: int, `numpy.random.RandomState` or None. An int fixes
@@ -77,6 +78,8 @@ class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         learning_rate=None,
         momentum=None,
         pretrain_clipnorm=None,
+        clustering=None,
+        gamma=None,
         scale: str = "none",
         device_loop: bool | None = None,
         random_state=None,
@@ -99,6 +102,8 @@ class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         self.learning_rate = learning_rate
         self.momentum = momentum
         self.pretrain_clipnorm = pretrain_clipnorm
+        self.clustering = clustering
+        self.gamma = gamma
         self.scale = scale
         self.device_loop = device_loop
         self.random_state = random_state

@@ -12,7 +12,7 @@ import time
 import keras
 import numpy as np
 
-from keras_dec.backbones.autoencoder import build_autoencoder, encoder_of
+from keras_dec.backbones.autoencoder import build_autoencoder, decoder_of, encoder_of
 from keras_dec.backbones.pretraining import pretrain_autoencoder
 from keras_dec.backbones.scaling import SCALINGS, fit_scaling, fit_scaling_blocks, with_scaling
 from keras_dec.backbones.scaling import scale as scale_features
@@ -21,6 +21,7 @@ from keras_dec.callbacks.target_refresh import TargetRefresh
 from keras_dec.datasets.shard_stream import ShardStream
 from keras_dec.metrics import evaluate_clustering, label_free_indices
 from keras_dec.models.dec import DEC
+from keras_dec.models.idec import IDEC
 from keras_dec.recipe import Recipe, recipe_for
 from keras_dec.saving import load_model
 from keras_dec.utils import atomic
@@ -375,8 +376,7 @@ def train_dec(
             run.kmeans_on_raw_features(n_clusters)
         stage = ckpt.state["stage"]
         if stage in ("start", "pretrain"):
-            encoder = encoder_of(run.pretrain(pretrain_callbacks))
-            dec = run.initialize_dec(encoder, n_clusters)
+            dec = run.initialize_dec(run.pretrain(pretrain_callbacks), n_clusters)
         else:
             dec = _load_checkpoint(ckpt.model_path("dec"), DEC)
         epoch = run.train_dec(dec, dec_callbacks)
@@ -520,11 +520,15 @@ class _Run:
         return autoencoder
 
     # -- 2. k-means on the embeddings gives the initial centres.
-    def initialize_dec(self, encoder, n_clusters) -> DEC:
+    def initialize_dec(self, autoencoder, n_clusters) -> DEC:
         recipe = self.recipe
-        encoder = with_scaling(encoder, self.scaling)
-        dec = DEC(encoder, n_clusters=n_clusters, alpha=recipe.alpha,
-                  update_interval=recipe.update_interval, tol=recipe.tol)
+        encoder = with_scaling(encoder_of(autoencoder), self.scaling)
+        options = {"n_clusters": n_clusters, "alpha": recipe.alpha,
+                   "update_interval": recipe.update_interval, "tol": recipe.tol}
+        if recipe.clustering == "idec":
+            dec = IDEC(encoder, decoder_of(autoencoder), gamma=recipe.gamma, **options)
+        else:
+            dec = DEC(encoder, **options)
         start = time.perf_counter()
         dec.initialize_centers(self.points, n_init=recipe.n_init, seed=self.seed)
         self.add_time("kmeans_init", start)

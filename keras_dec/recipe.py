@@ -15,6 +15,8 @@ PRETRAIN_METHODS = ("end_to_end", "layerwise")
 PRETRAIN_SCHEDULES = ("constant", "cosine")
 # Input scalings `train_dec(scale=...)` can build into the model (backbones/scaling.py).
 SCALINGS = ("none", "minmax", "standard")
+# The clustering stage: DEC (Xie et al. 2016) or IDEC (Guo et al. 2017).
+CLUSTERINGS = ("dec", "idec")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +49,10 @@ class Recipe:
     - `pretrain_clipnorm=None`: no gradient clipping in pretraining (both);
       a float clips the global gradient norm (`keras.optimizers.SGD`'s
       `global_clipnorm`).
+    - `clustering="dec"`: the paper. `"idec"` trains `IDEC` instead (Guo et
+      al. 2017): the loss is `gamma * KL + reconstruction MSE`, with
+      `gamma=0.1` (theirs), the decoder taken from the pretrained
+      autoencoder; everything else as DEC.
 
     These defaults are for image-sized inputs. For data passed without a
     recipe, `recipe_for(n_samples, n_features)` picks one by the input
@@ -75,16 +81,19 @@ class Recipe:
     learning_rate: float = 0.01
     momentum: float = 0.9
     pretrain_clipnorm: float | None = None
+    clustering: str = "dec"
+    gamma: float = 0.1
 
     def __post_init__(self):
         for i, width in enumerate(self.dims):
             check_int(f"dims[{i}]", width, 1)
         check_choice("pretrain_method", self.pretrain_method, PRETRAIN_METHODS)
         check_choice("pretrain_schedule", self.pretrain_schedule, PRETRAIN_SCHEDULES)
+        check_choice("clustering", self.clustering, CLUSTERINGS)
         check_int("pretrain_epochs", self.pretrain_epochs, 0)
         for name in ("pretrain_batch_size", "batch_size", "n_init", "update_interval", "max_iter"):
             check_int(name, getattr(self, name), 1)
-        for name in ("pretrain_learning_rate", "alpha", "learning_rate"):
+        for name in ("pretrain_learning_rate", "alpha", "learning_rate", "gamma"):
             check_positive_float(name, getattr(self, name))
         for name in ("pretrain_momentum", "tol", "momentum"):
             check_fraction(name, getattr(self, name))

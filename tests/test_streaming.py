@@ -6,8 +6,8 @@ import os
 import keras
 import numpy as np
 import pytest
-
 from conftest import needs_tensorflow
+
 from keras_dec import pipeline
 from keras_dec.cli import main
 from keras_dec.datasets.shard_stream import ShardStream

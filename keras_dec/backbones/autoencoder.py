@@ -100,3 +100,29 @@ def encoder_of(autoencoder: keras.Model) -> keras.Model:
     n = sum(layer.name.startswith("encoder_") for layer in autoencoder.layers)
     embedding = autoencoder.get_layer(f"encoder_{n - 1}").output
     return keras.Model(autoencoder.input, embedding, name="encoder")
+
+
+def decoder_of(autoencoder: keras.Model) -> keras.Model:
+    """The decoder of an autoencoder from `build_autoencoder`, sharing its layers.
+
+    A functional model from a new embedding input through the `decoder_i`
+    layers (`decoder_{n-1}` first) to the reconstruction, as IDEC needs it.
+
+    Example:
+        >>> autoencoder, _ = build_autoencoder(64, dims=(32, 4))
+        >>> decoder = decoder_of(autoencoder)
+        >>> decoder.input_shape, decoder.output_shape
+        ((None, 4), (None, 64))
+    """
+    n = sum(layer.name.startswith("decoder_") for layer in autoencoder.layers)
+    if n == 0:
+        raise ValueError(
+            "`autoencoder` must come from build_autoencoder (layers decoder_0..decoder_{n-1}). "
+            f"Received: a model with layers {[layer.name for layer in autoencoder.layers]}"
+        )
+    width = autoencoder.get_layer(f"encoder_{n - 1}").output.shape[-1]
+    inputs = keras.Input(shape=(width,), name="embedding")
+    h = inputs
+    for i in reversed(range(n)):
+        h = autoencoder.get_layer(f"decoder_{i}")(h)
+    return keras.Model(inputs, h, name="decoder")

@@ -97,7 +97,12 @@ def with_scaling(encoder: keras.Model, layer: keras.layers.Normalization | None)
 
 def has_input_scaling(model: keras.Model) -> bool:
     """Whether `model` (or a model inside it) starts with the layer `with_scaling` adds."""
-    return any(layer.name == LAYER_NAME for layer in _layers(model))
+    return input_scaling_layer(model) is not None
+
+
+def input_scaling_layer(model: keras.Model) -> keras.layers.Normalization | None:
+    """The scaling layer `with_scaling` put in `model` (or a model inside it), or None."""
+    return next((layer for layer in _layers(model) if layer.name == LAYER_NAME), None)
 
 
 def _layers(model):

@@ -1,3 +1,4 @@
 from keras_dec.models.dec import DEC
+from keras_dec.models.idec import IDEC
 
-__all__ = ["DEC"]
+__all__ = ["DEC", "IDEC"]

@@ -195,7 +195,7 @@ class DEC(DECTrainer, keras.Model):
         self.optimizer.build(self.trainable_variables)
 
     def dec_loss(self, x, training=False, replicas=1):
-        """DEC's loss on a batch: `(loss, per_sample_kl)`, in backend-neutral `keras.ops`.
+        """DEC's loss on a batch: `(loss, per_sample)`, in backend-neutral `keras.ops`.
 
         P comes from the frozen target snapshot and the data-set frequencies
         f_j (no gradient flows into it); Q from the live encoder and centres.
@@ -207,12 +207,20 @@ class DEC(DECTrainer, keras.Model):
         p = ops.stop_gradient(target_distribution(q_target, self.cluster_frequencies))
         z = self.encoder(x, training=training)
         log_q = ops.log_softmax(self.clustering.logits(z), axis=-1)
-        per_sample = kl_divergence(p, log_q)
+        per_sample = self.sample_loss(x, z, kl_divergence(p, log_q), training=training)
         global_batch = ops.cast(ops.shape(per_sample)[0] * replicas, per_sample.dtype)
         loss = ops.sum(per_sample) / global_batch
         if self.losses:
             loss = loss + ops.sum(ops.stack(self.losses)) / replicas
         return loss, per_sample
+
+    def sample_loss(self, x, z, kl, training=False):
+        """Each sample's loss from its input, embedding and KL(p || q): DEC's is the KL.
+
+        Subclasses add terms here (`IDEC`: the reconstruction error); the
+        step, the refresh and the stopping rule stay DEC's.
+        """
+        return kl
 
     def dec_update_state(self, per_sample, count_step=True):
         """Counts the step and updates the loss metric; returns the step's logs."""
