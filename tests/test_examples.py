@@ -44,3 +44,8 @@ def test_cluster_own_features(tmp_path):
               "--out", str(tmp_path / "labels.npy"), "--pretrain-epochs", "2", "--max-iter", "5")
     labels = np.load(tmp_path / "labels.npy")
     assert labels.shape == (80,) and "saved" in out
+
+
+def test_several_devices():
+    out = run("several_devices.py", "--pretrain-epochs", "1", "--epochs", "1")
+    assert "on 2 devices: 8 DEC steps" in out
