@@ -10,7 +10,8 @@ the data's shape) and `baseline_kmeans=True`, for each seed. It writes
 indices, whether pretraining diverged, the recipe, seconds) and
 `<out>/tabular.md` (mean ± std per data set and method, and the averages over
 data sets the issue's targets are stated in). `--clustering idec` trains
-IDEC instead of DEC, everything else equal; its results fill the DEC columns.
+IDEC instead of DEC (`idec_recipe`: IDEC's loss and optimizer), everything
+else equal; its results fill the DEC columns.
 """
 
 from __future__ import annotations
@@ -40,10 +41,12 @@ def load(name: str):
 
 def run(name, seed, clustering="dec") -> dict:
     from keras_dec.pipeline import NonFiniteLossError, train_dec
-    from keras_dec.recipe import recipe_for
+    from keras_dec.recipe import idec_recipe, recipe_for
 
     x, y = load(name)
-    recipe = recipe_for(*x.shape).replace(clustering=clustering)
+    recipe = recipe_for(*x.shape)
+    if clustering == "idec":
+        recipe = idec_recipe(recipe)
     start = time.perf_counter()
     try:
         _, report = train_dec(x, len(np.unique(y)), recipe, y=y, seed=seed, verbose=0,
