@@ -135,7 +135,8 @@ def _add_run_data_flags(p, purpose: str) -> None:
     source.add_argument("--dataset", choices=DATASETS, default=None,
                         help=f"the run's training data {purpose} (default: the one recorded "
                         "in metrics.json beside the model)")
-    source.add_argument("--data", metavar="FILE", help="training data file (.npy/.npz/.csv)")
+    source.add_argument("--data", metavar="FILE",
+                        help="training data file (.npy/.npz/.csv) or shards (folder or glob)")
     p.add_argument("--data-dir", metavar="DIR", help="IDX folder for fashion_mnist/mnist")
 
 

@@ -51,6 +51,13 @@ def fit_scaling_blocks(blocks, method: str) -> keras.layers.Normalization | None
     Min-max gives the same layer as `fit_scaling` on all the rows; the
     standard scaling's variance is `E[x^2] - E[x]^2`, equal to NumPy's
     two-pass variance up to rounding.
+
+    Example:
+
+    >>> x = np.array([[0.0, 10.0], [4.0, 30.0], [2.0, 20.0]], "float32")
+    >>> layer = fit_scaling_blocks([x[:1], x[1:]], "minmax")
+    >>> keras.ops.convert_to_numpy(layer(x)).tolist()
+    [[0.0, 0.0], [1.0, 1.0], [0.5, 0.5]]
     """
     method = check_choice("scale", method, SCALINGS)
     if method == "none":

@@ -100,6 +100,12 @@ def build_assign_pipeline(
     `embedding`. `assign_clusters` wraps this with the checks, the clean-up
     on failure and the `_SUCCESS` marker; use this to add assignment to a
     pipeline of your own.
+
+    Example:
+
+    >>> with beam.Pipeline() as p:  # doctest: +SKIP
+    ...     build_assign_pipeline(p, "export/models/dec/1", ["shards/part-0.npy"], "out",
+    ...                           n_features=784)
     """
     handler = KeyedModelHandler(
         SavedModelHandler(model, embedding=embedding, max_batch_size=max_batch_size))

@@ -125,7 +125,17 @@ def read_shard(
 
 
 def write_shard(path: str | os.PathLike, x) -> None:
-    """Writes rows as a `.npy`, `.csv` or TFRecord shard that `read_shard` reads back."""
+    """Writes rows as a `.npy`, `.csv` or TFRecord shard that `read_shard` reads back.
+
+    Example:
+
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> path = os.path.join(tempfile.mkdtemp(), "part-0.tfrecord")
+    >>> write_shard(path, np.arange(6).reshape(2, 3) / 6)
+    >>> read_shard(path).shape
+    (2, 3)
+    """
     path = os.fspath(path)
     check_shard_names([path])
     x = np.asarray(x, dtype="float32")
