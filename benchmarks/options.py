@@ -26,8 +26,6 @@ OPTIONS = {
     "dec": lambda dataset: [],
     # IDEC with its own optimizer (keras_dec.RECIPES["<dataset>_idec"]).
     "idec": lambda dataset: ["--recipe", f"{dataset}_idec"],
-    # IDEC with DEC's optimizer: only the loss differs from DEC.
-    "idec_dec_sgd": lambda dataset: ["--clustering", "idec"],
 }
 DEFAULT_OPTIONS = ("dec", "idec")
 METRICS = ("acc", "nmi", "ari")

@@ -22,7 +22,7 @@ from keras_dec.metrics import (  # noqa: E402
 from keras_dec.models.dec import DEC  # noqa: E402
 from keras_dec.models.idec import IDEC  # noqa: E402
 from keras_dec.pipeline import train_dec  # noqa: E402
-from keras_dec.recipe import RECIPES, Recipe, recipe_for  # noqa: E402
+from keras_dec.recipe import RECIPES, Recipe, idec_recipe, recipe_for  # noqa: E402
 from keras_dec.saving import load_model  # noqa: E402
 from keras_dec.select_k import select_n_clusters  # noqa: E402
 from keras_dec.target_distribution import kl_divergence, target_distribution  # noqa: E402
@@ -42,6 +42,7 @@ __all__ = [
     "cluster_accuracy",
     "decoder_of",
     "evaluate_clustering",
+    "idec_recipe",
     "kl_divergence",
     "label_free_indices",
     "load_model",

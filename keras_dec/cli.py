@@ -14,6 +14,7 @@ from keras_dec.recipe import (
     RECIPES,
     SCALINGS,
     Recipe,
+    idec_recipe,
     recipe_for,
 )
 
@@ -68,7 +69,8 @@ RECIPE_FLAGS = (
     ("--lr", "learning_rate", float, "DEC SGD learning rate"),
     ("--alpha", "alpha", float, "Student's t degrees of freedom"),
     ("--clustering", "clustering", CLUSTERINGS,
-     "dec, or idec: DEC plus the decoder's reconstruction loss (Guo et al. 2017)"),
+     "dec, or idec: DEC plus the decoder's reconstruction loss (Guo et al. 2017), "
+     "with IDEC's SGD(0.1, momentum 0.99)"),
     ("--gamma", "gamma", float, "IDEC's weight of the clustering (KL) loss"),
 )
 
@@ -107,6 +109,8 @@ def recipe_from_args(dataset: str, args: argparse.Namespace, shape=None) -> Reci
         base = RECIPES[dataset]
     else:
         base = recipe_for(*shape) if shape is not None else Recipe()
+    if getattr(args, "clustering", None) == "idec" and base.clustering != "idec":
+        base = idec_recipe(base)  # IDEC's optimizer too; --lr still overrides it
     return base.replace(
         **{field: getattr(args, field) for _, field, _, _ in RECIPE_FLAGS}
     )

@@ -10,7 +10,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from keras_dec.metrics import kl_to_target
-from keras_dec.recipe import Recipe, recipe_for
+from keras_dec.recipe import Recipe, idec_recipe, recipe_for
 
 # Every Recipe field is an estimator parameter of the same name (None: the
 # value `recipe_for` picks for the data's shape).
@@ -114,7 +114,10 @@ class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         changes = {name: getattr(self, name) for name in RECIPE_FIELDS}
         if changes["dims"] is not None:
             changes["dims"] = tuple(changes["dims"])
-        return recipe_for(n_samples, n_features).replace(**changes)
+        base = recipe_for(n_samples, n_features)
+        if changes["clustering"] == "idec":
+            base = idec_recipe(base)  # IDEC's optimizer; learning_rate/momentum override it
+        return base.replace(**changes)
 
     def _seed(self):
         if self.random_state is None or isinstance(self.random_state, (int, np.integer)):

@@ -141,3 +141,21 @@ def test_train_dec_with_the_idec_recipe_trains_and_saves_an_idec(tmp_path):
                  "--max-iter", "3", "--clustering", "idec", "--gamma", "0.2"]) == 0
     metrics = json.loads((tmp_path / "cli" / "metrics.json").read_text())
     assert metrics["recipe"]["clustering"] == "idec" and metrics["recipe"]["gamma"] == 0.2
+
+
+def test_choosing_idec_also_takes_its_optimizer_unless_overridden():
+    from keras_dec import RECIPES, DECClustering, idec_recipe
+    from keras_dec.cli import build_parser, recipe_from_args
+
+    def cli_recipe(*flags):
+        args = build_parser().parse_args(["train", "--dataset", "digits", *flags])
+        return recipe_from_args("digits", args)
+
+    assert cli_recipe("--clustering", "idec") == RECIPES["digits_idec"] == idec_recipe(
+        RECIPES["digits"])
+    assert (RECIPES["digits_idec"].learning_rate, RECIPES["digits_idec"].momentum) == (0.1, 0.99)
+    assert cli_recipe("--clustering", "idec", "--lr", "0.05").learning_rate == 0.05
+    assert cli_recipe().clustering == "dec" and cli_recipe().learning_rate == 0.01
+    recipe = DECClustering(clustering="idec").recipe(1000, 784)
+    assert (recipe.clustering, recipe.learning_rate, recipe.momentum) == ("idec", 0.1, 0.99)
+    assert DECClustering(clustering="idec", momentum=0.9).recipe(1000, 784).momentum == 0.9
