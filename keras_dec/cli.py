@@ -572,7 +572,7 @@ def _assign(args) -> int:
                               pipeline_args=extra)
     rows = "?" if summary["rows"] is None else summary["rows"]
     print(f"Assigned {rows} rows from {summary['shards']} shards in {summary['seconds']:.1f} s; "
-          f"wrote {args.output} ({args.format}, then {args.output}/_SUCCESS)")
+          f"wrote {args.output} ({args.format}, then {os.path.join(args.output, '_SUCCESS')})")
     return 0
 
 
