@@ -267,6 +267,9 @@ def main(argv=None) -> int:
     parser.add_argument("--summarize-only", action="store_true",
                         help="only rewrite summary.json/.md from the seed files in --out "
                         "(e.g. after a run was stopped between seeds)")
+    parser.add_argument("--subset", type=int, default=None, metavar="N",
+                        help="train each seed on its own seeded random subset of N images "
+                        "(small-data checks; seed s draws subset s)")
     parser.add_argument("--device-loop", action=argparse.BooleanOptionalAction, default=None,
                         help="train through DeviceLoop (default: on with KERAS_BACKEND=jax)")
     from keras_dec.cli import add_recipe_flags, recipe_from_args
@@ -337,6 +340,9 @@ def main(argv=None) -> int:
                     f"{path} was run with another recipe ({done['recipe']}); "
                     "use another --out to compare recipes"
                 )
+            if done.get("subset") != args.subset:
+                raise SystemExit(f"{path} was run with --subset {done.get('subset')}; use "
+                                 "another --out to compare subsets")
             done_backend = done.get("backend", "tensorflow")
             if done_backend != machine["backend"]:
                 raise SystemExit(
@@ -346,9 +352,14 @@ def main(argv=None) -> int:
             results.append(done)
             print(f"seed {seed}: already done ({path}), skipped", flush=True)
             continue
-        report = run_seed(x, y, seed, recipe, args.dataset, args.curve_every,
+        xs, ys = x, y
+        if args.subset:
+            rows = np.sort(np.random.default_rng(seed).choice(len(x), args.subset, replace=False))
+            xs, ys = x[rows], y[rows]
+        report = run_seed(xs, ys, seed, recipe, args.dataset, args.curve_every,
                           baseline=not args.no_baseline, device_loop=args.device_loop)
         report["machine"] = machine
+        report["subset"] = args.subset
         atomic.write_json(path, report)
         results.append(report)
         print(f"seed {seed}: DEC ACC {report['dec']['acc']:.4f} NMI {report['dec']['nmi']:.4f} "
