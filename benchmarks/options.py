@@ -26,6 +26,9 @@ OPTIONS = {
     "dec": lambda dataset: [],
     # IDEC with its own optimizer (keras_dec.RECIPES["<dataset>_idec"]).
     "idec": lambda dataset: ["--recipe", f"{dataset}_idec"],
+    # DEC-DA (Guo et al. 2018): augmented pretraining and clustering.
+    "augment": lambda dataset: ["--augment"],
+    "idec_augment": lambda dataset: ["--recipe", f"{dataset}_idec", "--augment"],
 }
 DEFAULT_OPTIONS = ("dec", "idec")
 METRICS = ("acc", "nmi", "ari")

@@ -18,7 +18,9 @@ from keras_dec.backbones.scaling import SCALINGS, fit_scaling, fit_scaling_block
 from keras_dec.backbones.scaling import scale as scale_features
 from keras_dec.backend import DeviceLoop, enable_determinism, fit_inputs
 from keras_dec.callbacks.target_refresh import TargetRefresh
+from keras_dec.datasets.image_shapes import image_shape_of
 from keras_dec.datasets.shard_stream import ShardStream
+from keras_dec.layers.image_augmentation import ImageAugmentation
 from keras_dec.metrics import evaluate_clustering, label_free_indices
 from keras_dec.models.dec import DEC
 from keras_dec.models.idec import IDEC
@@ -318,6 +320,7 @@ def train_dec(
         raise ValueError("Layerwise pretraining needs the data in memory; use "
                          "pretrain_method='end_to_end' with a ShardStream. Received: "
                          "pretrain_method='layerwise'")
+    image_shape = _augmented_image_shape(recipe, input_shape, data_source, stream)
     distinct = distinct_rows(points, n_clusters)
     if distinct < n_clusters:
         raise ValueError(
@@ -365,7 +368,7 @@ def train_dec(
         ckpt.state["report"] = report
         if stream is None:
             run = _Run(x, y, recipe, seed, report, ckpt, verbose, checkpoint_every, device_loop,
-                       fit_scaling(x, scale))
+                       fit_scaling(x, scale), image_shape)
         else:
             report["shards"] = len(stream.paths)
             report["kmeans_sample"] = len(points)
@@ -381,6 +384,33 @@ def train_dec(
             dec = _load_checkpoint(ckpt.model_path("dec"), DEC)
         epoch = run.train_dec(dec, dec_callbacks)
         return dec, run.finish(dec, output, epoch)
+
+
+def _augmented_image_shape(recipe, input_shape, data_source, stream):
+    """The image shape `recipe.augment` transforms, or None without augmentation."""
+    if not recipe.augment:
+        return None
+    if stream is not None:
+        raise ValueError("Augmentation (`augment=True`) needs the data in memory; a ShardStream "
+                         "streams it. Received: augment=True with a ShardStream")
+    shape = image_shape_of(input_shape, data_source)
+    n_features = int(np.prod(input_shape))
+    if shape is None or int(np.prod(shape)) != n_features:
+        raise ValueError(
+            "Augmentation (`augment=True`) shifts and rotates images, and `x` is not image "
+            "data: pass it as (n_samples, height, width[, channels]), or flat with "
+            "`data_source` naming a built-in image data set. Received: x with per-sample "
+            f"shape {tuple(input_shape)} and data_source={data_source!r}"
+        )
+    return shape
+
+
+def _stage_seed(seed, stage, epoch=0):
+    """An int seed for one stage's random draws, a function of (seed, stage, epoch) only."""
+    if seed is None:
+        return None
+    return int(np.random.default_rng([seed, 2 if stage == "pretrain" else 3, epoch])
+               .integers(2**31 - 2))
 
 
 def _resolve_device_loop(device_loop) -> bool:
@@ -413,8 +443,9 @@ class _Run:
     """The three stages of `train_dec`, sharing the data, the report and the checkpoints."""
 
     def __init__(self, x, y, recipe, seed, report, ckpt, verbose, checkpoint_every,
-                 device_loop, scaling=None):
+                 device_loop, scaling=None, image_shape=None):
         self.x, self.y, self.recipe, self.seed = x, y, recipe, seed
+        self.image_shape = image_shape  # the images `recipe.augment` transforms
         # The autoencoder and the k-means baseline see the scaled features;
         # DEC takes `x` as given, through its encoder's scaling layer.
         self.scaling = scaling
@@ -436,7 +467,7 @@ class _Run:
 
     def _fit_data(self, stage, epoch, batch_size, steps=None, pairs=False) -> dict:
         """`fit` arguments for one epoch: `steps` batches in the epoch's seeded order."""
-        x = self.x_fit if stage == "pretrain" else self.x
+        x = self._pretrain_x(epoch) if stage == "pretrain" else self.x
         order = _epoch_order(len(x), self.seed, stage, epoch)
         if steps is not None:
             order = order[:steps * batch_size]
@@ -445,6 +476,29 @@ class _Run:
     def _refresh_data(self):
         """The whole data set in a fixed order, for DEC's target refresh."""
         return self.x
+
+    def _augmentation(self, stage, epoch=0) -> ImageAugmentation | None:
+        """DEC-DA's augmentation for a stage, seeded by (seed, stage, epoch); None without."""
+        if not self.recipe.augment:
+            return None
+        return ImageAugmentation(self.image_shape, self.recipe.augment_shift,
+                                 self.recipe.augment_rotation,
+                                 seed=_stage_seed(self.seed, stage, epoch))
+
+    def _pretrain_x(self, epoch) -> np.ndarray:
+        """The pretraining epoch's inputs (and targets): the data, or its augmented copy.
+
+        A fresh draw per epoch, a function of (seed, epoch), so a resumed run
+        sees the images an uninterrupted one sees (DEC-DA pretrains the
+        autoencoder to reconstruct augmented images).
+        """
+        layer = self._augmentation("pretrain", epoch)
+        if layer is None:
+            return self.x_fit
+        return np.concatenate([
+            keras.ops.convert_to_numpy(layer(self.x_fit[i:i + 4096], training=True))
+            for i in range(0, len(self.x_fit), 4096)
+        ])
 
     def add_time(self, stage, start):
         seconds = self.report["seconds"]
@@ -483,6 +537,8 @@ class _Run:
             start = time.perf_counter()
             if self.device_loop:
                 order = _epoch_order(self.n_samples, self.seed, "pretrain", epoch)
+                if self.recipe.augment:
+                    loop.set_data(self._pretrain_x(epoch))
                 loss = loop.fit_epoch(order, epoch, callbacks)["loss"]
             else:
                 h = autoencoder.fit(**self._fit_data("pretrain", epoch, recipe.pretrain_batch_size,
@@ -524,7 +580,8 @@ class _Run:
         recipe = self.recipe
         encoder = with_scaling(encoder_of(autoencoder), self.scaling)
         options = {"n_clusters": n_clusters, "alpha": recipe.alpha,
-                   "update_interval": recipe.update_interval, "tol": recipe.tol}
+                   "update_interval": recipe.update_interval, "tol": recipe.tol,
+                   "augmentation": self._augmentation("dec")}
         if recipe.clustering == "idec":
             dec = IDEC(encoder, decoder_of(autoencoder), gamma=recipe.gamma, **options)
         else:

@@ -55,6 +55,13 @@ class Recipe:
       autoencoder; everything else as DEC. `RECIPES["digits_idec"]` and
       `RECIPES["fashion_mnist_idec"]` also take IDEC's optimizer,
       SGD(0.1, momentum 0.99).
+    - `augment=False`: no augmentation (the paper). True trains as DEC-DA
+      (Guo et al. 2018) does, for image data only: the autoencoder
+      pretrains on randomly shifted and rotated images (a fresh draw each
+      epoch, seeded by (seed, epoch)), and each DEC step computes Q from an
+      augmented batch while P comes from the clean one. Shifts of up to
+      `augment_shift=0.1` of the side, rotations of up to
+      `augment_rotation=10.0` degrees: DEC-DA's.
 
     These defaults are for image-sized inputs. For data passed without a
     recipe, `recipe_for(n_samples, n_features)` picks one by the input
@@ -85,6 +92,9 @@ class Recipe:
     pretrain_clipnorm: float | None = None
     clustering: str = "dec"
     gamma: float = 0.1
+    augment: bool = False
+    augment_shift: float = 0.1
+    augment_rotation: float = 10.0
 
     def __post_init__(self):
         for i, width in enumerate(self.dims):
@@ -101,6 +111,16 @@ class Recipe:
             check_fraction(name, getattr(self, name))
         if self.pretrain_clipnorm is not None:
             check_positive_float("pretrain_clipnorm", self.pretrain_clipnorm)
+        if not isinstance(self.augment, bool):
+            raise TypeError(f"`augment` must be True or False. Received: augment={self.augment!r}")
+        if check_fraction("augment_shift", self.augment_shift) >= 1.0:
+            raise ValueError("`augment_shift` must be below 1 (a fraction of the image side). "
+                             f"Received: augment_shift={self.augment_shift!r}")
+        rotation = self.augment_rotation
+        if isinstance(rotation, bool) or not isinstance(rotation, (int, float)) or not (
+                0 <= rotation <= 180):
+            raise ValueError("`augment_rotation` must be a number of degrees in [0, 180]. "
+                             f"Received: augment_rotation={rotation!r}")
 
     def to_dict(self) -> dict:
         """The fields as JSON-ready values (tuples become lists)."""

@@ -9,17 +9,14 @@ import os
 
 import numpy as np
 
-# Per-sample image shapes of the built-in data sets, whose loaders flatten them.
-IMAGE_SHAPES = {"digits": (8, 8), "fashion_mnist": (28, 28), "mnist": (28, 28)}
+from keras_dec.datasets.image_shapes import image_shape_of
+
 REPORT_FOLDER = "report"
 
 
 def image_shape(metrics: dict) -> tuple[int, ...] | None:
     """The per-sample image shape of a run's data, or None for non-image data."""
-    shape = metrics.get("input_shape") or []
-    if len(shape) >= 2:
-        return tuple(shape[:3]) if len(shape) == 3 and shape[2] in (1, 3) else tuple(shape[:2])
-    return IMAGE_SHAPES.get(metrics.get("data_source"))
+    return image_shape_of(metrics.get("input_shape"), metrics.get("data_source"))
 
 
 def write_report(run_dir: str | os.PathLike, x, y=None, map_method: str = "tsne",

@@ -75,6 +75,14 @@ class DeviceLoop:
         # compiled into the program as a constant.
         self._steps = jax.jit(self._run_steps, static_argnums=(5,))
 
+    def set_data(self, x) -> None:
+        """Replaces the data on the device by `x` of the same shape (no recompilation)."""
+        x = np.asarray(x)
+        if x.shape != self.x.shape:
+            raise ValueError(f"`x` must keep the shape {tuple(self.x.shape)}. Received: x with "
+                             f"shape {x.shape}")
+        self.x = jax.device_put(x)
+
     def _run_steps(self, state, data, order, first, n_steps, batch_size):
         """`n_steps` steps on batches `data[order[first + i*batch_size:][:batch_size]]`."""
 

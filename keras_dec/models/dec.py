@@ -71,6 +71,11 @@ class DEC(DECTrainer, keras.Model):
             cluster between refreshes is below it (paper: 0.001).
         refresh_batch_size: int >= 1, batch size of the refresh and predict
             passes over NumPy data.
+        augmentation: optional Keras layer applied to each training batch
+            before the encoder, e.g. `ImageAugmentation` (DEC-DA, Guo et al.
+            2018): Q comes from the augmented batch, the target P from the
+            clean one (through the snapshot). Not used by `predict`, the
+            refresh or the exported graphs.
         **kwargs: base `keras.Model` keyword arguments (`name`).
 
     Call arguments:
@@ -105,6 +110,7 @@ class DEC(DECTrainer, keras.Model):
         update_interval=140,
         tol=1e-3,
         refresh_batch_size=1024,
+        augmentation=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -129,6 +135,12 @@ class DEC(DECTrainer, keras.Model):
         self.update_interval = check_int("update_interval", update_interval, 1)
         self.tol = check_fraction("tol", tol)
         self.refresh_batch_size = check_int("refresh_batch_size", refresh_batch_size, 1)
+        if augmentation is not None and not isinstance(augmentation, keras.layers.Layer):
+            raise TypeError(
+                "`augmentation` must be a Keras layer (e.g. `ImageAugmentation`) or None. "
+                f"Received: augmentation of type {type(augmentation).__name__}"
+            )
+        self.augmentation = augmentation
 
         embedding_dim = output_shape[1]
         self.clustering = ClusteringLayer(self.n_clusters, alpha=self.alpha, name="clustering")
@@ -205,6 +217,8 @@ class DEC(DECTrainer, keras.Model):
         """
         q_target = self.target_clustering(self.target_encoder(x, training=False))
         p = ops.stop_gradient(target_distribution(q_target, self.cluster_frequencies))
+        if training and self.augmentation is not None:
+            x = self.augmentation(x, training=True)  # Q from the augmented batch (DEC-DA)
         z = self.encoder(x, training=training)
         log_q = ops.log_softmax(self.clustering.logits(z), axis=-1)
         per_sample = self.sample_loss(x, z, kl_divergence(p, log_q), training=training)
@@ -528,10 +542,15 @@ class DEC(DECTrainer, keras.Model):
             "update_interval": self.update_interval,
             "tol": self.tol,
             "refresh_batch_size": self.refresh_batch_size,
+            "augmentation": None if self.augmentation is None
+            else keras.saving.serialize_keras_object(self.augmentation),
         }
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
         config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
+        if config.get("augmentation") is not None:
+            config["augmentation"] = keras.saving.deserialize_keras_object(
+                config["augmentation"])
         return cls(**config)
