@@ -22,14 +22,14 @@ RECIPE = Recipe(dims=(16, 16, 32, 3), pretrain_epochs=10, pretrain_learning_rate
                 tol=0.0, n_init=2)
 
 
-@pytest.fixture
-def blob_shards(tmp_path):
-    """Four well separated blobs in 8-D, 900 rows, in shards of three formats."""
+@pytest.fixture(scope="module")
+def blob_shards(tmp_path_factory):
+    """Four well separated blobs in 8-D, 900 rows, in shards of three formats (read only)."""
     rng = np.random.default_rng(0)
     centers = rng.uniform(0.2, 0.8, (4, 8))
     x = np.clip(centers[np.arange(900) % 4] + rng.normal(0, 0.03, (900, 8)), 0, 1)
     x = x.astype("float32")
-    folder = tmp_path / "shards"
+    folder = tmp_path_factory.mktemp("blobs") / "shards"
     folder.mkdir()
     for name, (a, b) in {"a.npy": (0, 400), "b.csv": (400, 550), "c.tfrecord": (550, 700),
                          "d.npy": (700, 900)}.items():
@@ -126,20 +126,28 @@ class _Interrupt(keras.callbacks.Callback):
             raise KeyboardInterrupt
 
 
+RESUME_RECIPE = RECIPE.replace(max_iter=60)  # 15 DEC steps per epoch: 4 epochs
+
+
+def _stream_run(folder, output, **callbacks):
+    return train_dec(ShardStream(folder, block_rows=64), 4, RESUME_RECIPE, seed=5, verbose=0,
+                     output=output, **callbacks)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted_stream_run(blob_shards, tmp_path_factory):
+    return _stream_run(blob_shards[0], tmp_path_factory.mktemp("full"))[0]
+
+
 @pytest.mark.parametrize("stage", ["pretrain", "dec"])
-def test_a_stopped_stream_run_resumes_to_the_same_model(blob_shards, tmp_path, stage):
+def test_a_stopped_stream_run_resumes_to_the_same_model(blob_shards, uninterrupted_stream_run,
+                                                        tmp_path, stage):
     folder, x = blob_shards
-    recipe = RECIPE.replace(max_iter=60)  # 15 DEC steps per epoch: 4 epochs
-
-    def run(output, **callbacks):
-        return train_dec(ShardStream(folder, block_rows=64), 4, recipe, seed=5, verbose=0,
-                         output=output, **callbacks)
-
-    full, _ = run(tmp_path / "full")
+    full = uninterrupted_stream_run
     interrupt = {f"{stage}_callbacks": [_Interrupt(1)]}
     with pytest.raises(KeyboardInterrupt):
-        run(tmp_path / "stopped", **interrupt)
-    resumed, report = run(tmp_path / "stopped")
+        _stream_run(folder, tmp_path / "stopped", **interrupt)
+    resumed, report = _stream_run(folder, tmp_path / "stopped")
     np.testing.assert_array_equal(resumed.predict_clusters(x), full.predict_clusters(x))
     np.testing.assert_allclose(resumed.cluster_centers_, full.cluster_centers_, rtol=1e-5,
                                atol=1e-6)
