@@ -273,6 +273,7 @@ def main(argv=None) -> int:
     parser.add_argument("--device-loop", action=argparse.BooleanOptionalAction, default=None,
                         help="train through DeviceLoop (default: on with KERAS_BACKEND=jax)")
     from keras_dec.cli import add_recipe_flags, recipe_from_args
+    from keras_dec.recipe import Recipe
 
     add_recipe_flags(parser)  # overrides, for quick checks and experiments
     args = parser.parse_args(argv)
@@ -335,7 +336,8 @@ def main(argv=None) -> int:
         if os.path.exists(path):
             with open(path, encoding="utf-8") as f:
                 done = json.load(f)
-            if done["recipe"] != recipe.to_dict():
+            # Fields added to Recipe since that run count at their defaults.
+            if {**Recipe().to_dict(), **done["recipe"]} != recipe.to_dict():
                 raise SystemExit(
                     f"{path} was run with another recipe ({done['recipe']}); "
                     "use another --out to compare recipes"
