@@ -14,7 +14,10 @@ from keras_dec.recipe import Recipe, idec_recipe, recipe_for
 
 # Every Recipe field is an estimator parameter of the same name (None: the
 # value `recipe_for` picks for the data's shape).
-RECIPE_FIELDS = tuple(f.name for f in dataclasses.fields(Recipe))
+# Every field but the image augmentation's: the estimator takes flat feature
+# tables, with no image shape (augment images with `train_dec` or the CLI).
+IMAGE_FIELDS = ("augment", "augment_shift", "augment_rotation")
+RECIPE_FIELDS = tuple(f.name for f in dataclasses.fields(Recipe) if f.name not in IMAGE_FIELDS)
 
 
 class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
@@ -31,7 +34,8 @@ class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         pretrain_momentum, pretrain_schedule, pretrain_batch_size, batch_size,
         n_init, alpha, update_interval, tol, max_iter, learning_rate,
         momentum, pretrain_clipnorm, clustering, gamma: the `Recipe` fields,
-            or None.
+            or None. (Not the image augmentation fields: the estimator takes
+            flat feature tables; augment images with `train_dec`.)
         scale: "none", "minmax" or "standard", as `train_dec(scale=...)`.
         device_loop: bool or None, as `train_dec(device_loop=...)`.
         random_state: int, `numpy.random.RandomState` or None. An int fixes
