@@ -23,6 +23,7 @@ BACKEND_TESTS := tests/test_backends.py tests/test_clustering_layer.py tests/tes
 	tests/test_autoencoder.py tests/test_cli.py tests/test_pipeline.py tests/test_resume.py \
 	tests/test_run_safety.py tests/test_device_loop.py tests/test_scaling.py \
 	tests/test_distribution.py tests/test_idec.py tests/test_augmentation.py \
+	tests/test_conv_autoencoder.py \
 	keras_dec/layers keras_dec/models keras_dec/callbacks keras_dec/target_distribution.py \
 	keras_dec/backend
 

@@ -8,12 +8,15 @@ import sys
 
 from keras_dec.errors import FolderInUseError, ParityError
 from keras_dec.recipe import (
+    BACKBONES,
     CLUSTERINGS,
     PRETRAIN_METHODS,
+    PRETRAIN_OPTIMIZERS,
     PRETRAIN_SCHEDULES,
     RECIPES,
     SCALINGS,
     Recipe,
+    conv_recipe,
     idec_recipe,
     recipe_for,
 )
@@ -55,7 +58,7 @@ RECIPE_FLAGS = (
     ("--dims", "dims", _dims, "encoder widths"),
     ("--pretrain-method", "pretrain_method", PRETRAIN_METHODS, "autoencoder pretraining"),
     ("--pretrain-epochs", "pretrain_epochs", int, "pretraining epochs"),
-    ("--pretrain-lr", "pretrain_learning_rate", float, "pretraining SGD learning rate"),
+    ("--pretrain-lr", "pretrain_learning_rate", float, "pretraining learning rate"),
     ("--pretrain-clipnorm", "pretrain_clipnorm", float,
      "clip the pretraining gradients' global norm to this"),
     ("--pretrain-schedule", "pretrain_schedule", PRETRAIN_SCHEDULES,
@@ -78,6 +81,11 @@ RECIPE_FLAGS = (
     ("--augment-shift", "augment_shift", float,
      "largest random shift, as a fraction of the image side"),
     ("--augment-rotation", "augment_rotation", float, "largest random rotation, in degrees"),
+    ("--backbone", "backbone", BACKBONES,
+     "the autoencoder: dense (the paper's), or conv (DCEC's convolutional one, image data only)"),
+    ("--conv-filters", "conv_filters", _dims, "the conv backbone's three convolutions' filters"),
+    ("--pretrain-optimizer", "pretrain_optimizer", PRETRAIN_OPTIMIZERS,
+     "pretraining optimizer (adam ignores the momentum)"),
 )
 
 
@@ -120,6 +128,8 @@ def recipe_from_args(dataset: str, args: argparse.Namespace, shape=None) -> Reci
         base = recipe_for(*shape) if shape is not None else Recipe()
     if getattr(args, "clustering", None) == "idec" and base.clustering != "idec":
         base = idec_recipe(base)  # IDEC's optimizer too; --lr still overrides it
+    if getattr(args, "backbone", None) == "conv" and base.backbone != "conv":
+        base = conv_recipe(base)  # DCEC's pretraining too; the flags still override it
     return base.replace(
         **{field: getattr(args, field) for _, field, _, _ in RECIPE_FLAGS}
     )

@@ -16,7 +16,8 @@ from keras_dec.recipe import Recipe, idec_recipe, recipe_for
 # value `recipe_for` picks for the data's shape).
 # Every field but the image augmentation's: the estimator takes flat feature
 # tables, with no image shape (augment images with `train_dec` or the CLI).
-IMAGE_FIELDS = ("augment", "augment_shift", "augment_rotation")
+IMAGE_FIELDS = ("augment", "augment_shift", "augment_rotation", "backbone",
+                "conv_filters")
 RECIPE_FIELDS = tuple(f.name for f in dataclasses.fields(Recipe) if f.name not in IMAGE_FIELDS)
 
 
@@ -33,7 +34,8 @@ class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         dims, pretrain_method, pretrain_epochs, pretrain_learning_rate,
         pretrain_momentum, pretrain_schedule, pretrain_batch_size, batch_size,
         n_init, alpha, update_interval, tol, max_iter, learning_rate,
-        momentum, pretrain_clipnorm, clustering, gamma: the `Recipe` fields,
+        momentum, pretrain_clipnorm, clustering, gamma, pretrain_optimizer:
+            the `Recipe` fields,
             or None. (Not the image augmentation fields: the estimator takes
             flat feature tables; augment images with `train_dec`.)
         scale: "none", "minmax" or "standard", as `train_dec(scale=...)`.
@@ -84,6 +86,7 @@ class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         pretrain_clipnorm=None,
         clustering=None,
         gamma=None,
+        pretrain_optimizer=None,
         scale: str = "none",
         device_loop: bool | None = None,
         random_state=None,
@@ -108,6 +111,7 @@ class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         self.pretrain_clipnorm = pretrain_clipnorm
         self.clustering = clustering
         self.gamma = gamma
+        self.pretrain_optimizer = pretrain_optimizer
         self.scale = scale
         self.device_loop = device_loop
         self.random_state = random_state

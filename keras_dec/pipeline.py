@@ -13,6 +13,7 @@ import keras
 import numpy as np
 
 from keras_dec.backbones.autoencoder import build_autoencoder, decoder_of, encoder_of
+from keras_dec.backbones.conv_autoencoder import build_conv_autoencoder, conv_image_shape
 from keras_dec.backbones.pretraining import pretrain_autoencoder
 from keras_dec.backbones.scaling import SCALINGS, fit_scaling, fit_scaling_blocks, with_scaling
 from keras_dec.backbones.scaling import scale as scale_features
@@ -320,7 +321,7 @@ def train_dec(
         raise ValueError("Layerwise pretraining needs the data in memory; use "
                          "pretrain_method='end_to_end' with a ShardStream. Received: "
                          "pretrain_method='layerwise'")
-    image_shape = _augmented_image_shape(recipe, input_shape, data_source, stream)
+    image_shape = _image_shape(recipe, input_shape, data_source, stream)
     distinct = distinct_rows(points, n_clusters)
     if distinct < n_clusters:
         raise ValueError(
@@ -373,7 +374,8 @@ def train_dec(
             report["shards"] = len(stream.paths)
             report["kmeans_sample"] = len(points)
             run = _StreamRun(stream, points, recipe, seed, report, ckpt, verbose,
-                             checkpoint_every, fit_scaling_blocks(stream.iter_blocks(), scale))
+                             checkpoint_every, fit_scaling_blocks(stream.iter_blocks(), scale),
+                             image_shape)
 
         if baseline_kmeans and "kmeans_raw" not in report["seconds"]:
             run.kmeans_on_raw_features(n_clusters)
@@ -386,22 +388,26 @@ def train_dec(
         return dec, run.finish(dec, output, epoch)
 
 
-def _augmented_image_shape(recipe, input_shape, data_source, stream):
-    """The image shape `recipe.augment` transforms, or None without augmentation."""
-    if not recipe.augment:
-        return None
-    if stream is not None:
+def _image_shape(recipe, input_shape, data_source, stream):
+    """The image shape that `recipe.augment` or the conv backbone needs, else None."""
+    if recipe.augment and stream is not None:
         raise ValueError("Augmentation (`augment=True`) needs the data in memory; a ShardStream "
                          "streams it. Received: augment=True with a ShardStream")
+    options = [text for text, wanted in (("Augmentation (`augment=True`)", recipe.augment),
+                                         ("The conv backbone", recipe.backbone == "conv"))
+               if wanted]
+    if not options:
+        return None
     shape = image_shape_of(input_shape, data_source)
-    n_features = int(np.prod(input_shape))
-    if shape is None or int(np.prod(shape)) != n_features:
+    if shape is None or int(np.prod(shape)) != int(np.prod(input_shape)):
         raise ValueError(
-            "Augmentation (`augment=True`) shifts and rotates images, and `x` is not image "
-            "data: pass it as (n_samples, height, width[, channels]), or flat with "
-            "`data_source` naming a built-in image data set. Received: x with per-sample "
-            f"shape {tuple(input_shape)} and data_source={data_source!r}"
+            f"{' and '.join(options)} needs image data, and `x` is not: pass it as "
+            "(n_samples, height, width[, channels]), or flat with `data_source` naming a "
+            f"built-in image data set. Received: x with per-sample shape {tuple(input_shape)} "
+            f"and data_source={data_source!r}"
         )
+    if recipe.backbone == "conv":
+        conv_image_shape(shape)  # a clear error for sizes it cannot take
     return shape
 
 
@@ -445,7 +451,8 @@ class _Run:
     def __init__(self, x, y, recipe, seed, report, ckpt, verbose, checkpoint_every,
                  device_loop, scaling=None, image_shape=None):
         self.x, self.y, self.recipe, self.seed = x, y, recipe, seed
-        self.image_shape = image_shape  # the images `recipe.augment` transforms
+        # The images `recipe.augment` transforms and the conv backbone takes.
+        self.image_shape = image_shape
         # The autoencoder and the k-means baseline see the scaled features;
         # DEC takes `x` as given, through its encoder's scaling layer.
         self.scaling = scaling
@@ -556,7 +563,11 @@ class _Run:
 
     def _new_autoencoder(self) -> keras.Model:
         recipe = self.recipe
-        autoencoder, _ = build_autoencoder(self.n_features, dims=recipe.dims, seed=self.seed)
+        if recipe.backbone == "conv":
+            autoencoder, _ = build_conv_autoencoder(self.image_shape, recipe.dims[-1],
+                                                    recipe.conv_filters, seed=self.seed)
+        else:
+            autoencoder, _ = build_autoencoder(self.n_features, dims=recipe.dims, seed=self.seed)
         if recipe.pretrain_method == "layerwise":
             start = time.perf_counter()
             pretrain_autoencoder(autoencoder, self.x_fit, method="layerwise", epochs=0,
@@ -568,11 +579,13 @@ class _Run:
         if recipe.pretrain_schedule == "cosine" and recipe.pretrain_epochs:
             steps = -(-self.n_samples // recipe.pretrain_batch_size) * recipe.pretrain_epochs
             rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=steps)
-        autoencoder.compile(
-            optimizer=keras.optimizers.SGD(learning_rate=rate, momentum=recipe.pretrain_momentum,
-                                           global_clipnorm=recipe.pretrain_clipnorm),
-            loss="mse",
-        )
+        if recipe.pretrain_optimizer == "adam":
+            optimizer = keras.optimizers.Adam(learning_rate=rate,
+                                              global_clipnorm=recipe.pretrain_clipnorm)
+        else:
+            optimizer = keras.optimizers.SGD(learning_rate=rate, momentum=recipe.pretrain_momentum,
+                                             global_clipnorm=recipe.pretrain_clipnorm)
+        autoencoder.compile(optimizer=optimizer, loss="mse")
         return autoencoder
 
     # -- 2. k-means on the embeddings gives the initial centres.
@@ -684,9 +697,9 @@ class _StreamRun(_Run):
     """
 
     def __init__(self, stream, points, recipe, seed, report, ckpt, verbose, checkpoint_every,
-                 scaling):
+                 scaling, image_shape=None):
         super().__init__(points, None, recipe, seed, report, ckpt, verbose, checkpoint_every,
-                         False, scaling)
+                         False, scaling, image_shape)
         self.stream = stream
         self.n_samples, self.n_features = stream.shape
         self._ordered = None

@@ -120,7 +120,7 @@ def decoder_of(autoencoder: keras.Model) -> keras.Model:
             "`autoencoder` must come from build_autoencoder (layers decoder_0..decoder_{n-1}). "
             f"Received: a model with layers {[layer.name for layer in autoencoder.layers]}"
         )
-    width = autoencoder.get_layer(f"encoder_{n - 1}").output.shape[-1]
+    width = encoder_of(autoencoder).output.shape[-1]
     inputs = keras.Input(shape=(width,), name="embedding")
     h = inputs
     for i in reversed(range(n)):
