@@ -32,8 +32,8 @@ def test_fashion_mnist_conv(tmp_path):
             with gzip.open(tmp_path / f"{prefix}-{kind}-ubyte.gz", "wb") as f:
                 f.write(header + arr.tobytes())
     out = run("fashion_mnist_conv.py", "--data-dir", str(tmp_path), "--pretrain-epochs", "1",
-              "--epochs", "1")
-    assert "DEC:" in out
+              "--max-iter", "2", "--augment")
+    assert "conv autoencoder + k-means:" in out and "DEC:" in out
 
 
 def test_cluster_own_features(tmp_path):
