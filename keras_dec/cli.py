@@ -58,6 +58,8 @@ RECIPE_FLAGS = (
     ("--dims", "dims", _dims, "encoder widths"),
     ("--pretrain-method", "pretrain_method", PRETRAIN_METHODS, "autoencoder pretraining"),
     ("--pretrain-epochs", "pretrain_epochs", int, "pretraining epochs"),
+    ("--pretrain-min-steps", "pretrain_min_steps", int,
+     "pretrain for at least this many steps (more epochs on small data sets)"),
     ("--pretrain-lr", "pretrain_learning_rate", float, "pretraining learning rate"),
     ("--pretrain-clipnorm", "pretrain_clipnorm", float,
      "clip the pretraining gradients' global norm to this"),

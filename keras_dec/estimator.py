@@ -34,7 +34,8 @@ class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         dims, pretrain_method, pretrain_epochs, pretrain_learning_rate,
         pretrain_momentum, pretrain_schedule, pretrain_batch_size, batch_size,
         n_init, alpha, update_interval, tol, max_iter, learning_rate,
-        momentum, pretrain_clipnorm, clustering, gamma, pretrain_optimizer:
+        momentum, pretrain_clipnorm, clustering, gamma, pretrain_optimizer,
+        pretrain_min_steps:
             the `Recipe` fields,
             or None. (Not the image augmentation fields: the estimator takes
             flat feature tables; augment images with `train_dec`.)
@@ -87,6 +88,7 @@ class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         clustering=None,
         gamma=None,
         pretrain_optimizer=None,
+        pretrain_min_steps=None,
         scale: str = "none",
         device_loop: bool | None = None,
         random_state=None,
@@ -112,6 +114,7 @@ class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         self.clustering = clustering
         self.gamma = gamma
         self.pretrain_optimizer = pretrain_optimizer
+        self.pretrain_min_steps = pretrain_min_steps
         self.scale = scale
         self.device_loop = device_loop
         self.random_state = random_state

@@ -534,7 +534,7 @@ class _Run:
         else:
             autoencoder = self._new_autoencoder()
             epoch = 0
-        epochs = recipe.pretrain_epochs
+        epochs = recipe.pretrain_epochs_for(self.n_samples)
         callbacks = [_StopOnNonFinite("pretraining"), _Progress(epochs), *(callbacks or [])]
         if self.device_loop and epoch < epochs:
             loop = DeviceLoop(autoencoder, self.x_fit, recipe.pretrain_batch_size, pairs=True)
@@ -576,8 +576,9 @@ class _Run:
                                  seed=self.seed)
             self.add_time("pretrain", start)
         rate = recipe.pretrain_learning_rate
-        if recipe.pretrain_schedule == "cosine" and recipe.pretrain_epochs:
-            steps = -(-self.n_samples // recipe.pretrain_batch_size) * recipe.pretrain_epochs
+        epochs = recipe.pretrain_epochs_for(self.n_samples)
+        if recipe.pretrain_schedule == "cosine" and epochs:
+            steps = -(-self.n_samples // recipe.pretrain_batch_size) * epochs
             rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=steps)
         if recipe.pretrain_optimizer == "adam":
             optimizer = keras.optimizers.Adam(learning_rate=rate,

@@ -75,3 +75,17 @@ def test_the_pretraining_schedule_reaches_its_final_rate(tmp_path, schedule, fin
     optimizer = autoencoder.optimizer
     assert int(optimizer.iterations.numpy()) == 3 * 3  # ceil(40 / 16) steps per epoch
     np.testing.assert_allclose(float(optimizer.learning_rate.numpy()), final_rate, atol=1e-7)
+
+
+def test_a_pretraining_budget_in_steps_adds_epochs_on_small_data_only():
+    recipe = Recipe(dims=(8, 2), pretrain_epochs=1, pretrain_batch_size=16,
+                    pretrain_min_steps=7, max_iter=2)
+    assert [recipe.pretrain_epochs_for(n) for n in (40, 48, 49, 112, 1000)] == [3, 3, 2, 1, 1]
+    assert Recipe().pretrain_epochs_for(70000) == 300  # the default budget is 0 steps
+    assert RECIPES["fashion_mnist"].replace(pretrain_min_steps=50000).pretrain_epochs_for(
+        70000) == 300
+    x = np.random.default_rng(0).random((40, 6)).astype("float32")
+    _, report = train_dec(x, 2, recipe, seed=0, verbose=0)
+    assert len(report["pretrain_history"]["loss"]) == 3  # 3 steps an epoch: 3 epochs
+    with pytest.raises(ValueError, match="`pretrain_min_steps` must be an integer >= 0"):
+        Recipe(pretrain_min_steps=-1)
