@@ -9,11 +9,13 @@ if tensorflow_wanted():
     import_tensorflow_quietly()
 
 from keras_dec.backbones.autoencoder import build_autoencoder, decoder_of  # noqa: E402
+from keras_dec.backbones.conv_autoencoder import build_conv_autoencoder  # noqa: E402
 from keras_dec.backbones.pretraining import pretrain_autoencoder  # noqa: E402
 from keras_dec.callbacks.target_refresh import TargetRefresh  # noqa: E402
 from keras_dec.datasets.shard_stream import ShardStream  # noqa: E402
 from keras_dec.estimator import DECClustering  # noqa: E402
 from keras_dec.layers.clustering_layer import ClusteringLayer  # noqa: E402
+from keras_dec.layers.image_augmentation import ImageAugmentation  # noqa: E402
 from keras_dec.metrics import (  # noqa: E402
     cluster_accuracy,
     evaluate_clustering,
@@ -22,7 +24,13 @@ from keras_dec.metrics import (  # noqa: E402
 from keras_dec.models.dec import DEC  # noqa: E402
 from keras_dec.models.idec import IDEC  # noqa: E402
 from keras_dec.pipeline import train_dec  # noqa: E402
-from keras_dec.recipe import RECIPES, Recipe, idec_recipe, recipe_for  # noqa: E402
+from keras_dec.recipe import (  # noqa: E402
+    RECIPES,
+    Recipe,
+    conv_recipe,
+    idec_recipe,
+    recipe_for,
+)
 from keras_dec.saving import load_model  # noqa: E402
 from keras_dec.select_k import select_n_clusters  # noqa: E402
 from keras_dec.target_distribution import kl_divergence, target_distribution  # noqa: E402
@@ -34,12 +42,15 @@ __all__ = [
     "IDEC",
     "RECIPES",
     "ClusteringLayer",
+    "ImageAugmentation",
     "Recipe",
     "ShardStream",
     "TargetRefresh",
     "__version__",
     "build_autoencoder",
+    "build_conv_autoencoder",
     "cluster_accuracy",
+    "conv_recipe",
     "decoder_of",
     "evaluate_clustering",
     "idec_recipe",
