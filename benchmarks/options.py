@@ -29,6 +29,11 @@ OPTIONS = {
     # DEC-DA (Guo et al. 2018): augmented pretraining and clustering.
     "augment": lambda dataset: ["--augment"],
     "idec_augment": lambda dataset: ["--recipe", f"{dataset}_idec", "--augment"],
+    # DCEC's convolutional autoencoder (keras_dec.RECIPES["<dataset>_conv"]), then DEC.
+    "conv": lambda dataset: ["--recipe", f"{dataset}_conv"],
+    "conv_augment": lambda dataset: ["--recipe", f"{dataset}_conv", "--augment"],
+    # Pretraining budgeted in steps: at least 20,000 (2,400 are 300 epochs of digits).
+    "pretrain_20k_steps": lambda dataset: ["--pretrain-min-steps", "20000"],
 }
 DEFAULT_OPTIONS = ("dec", "idec")
 METRICS = ("acc", "nmi", "ari")
