@@ -243,7 +243,11 @@ def train_dec(
         verbose: int, 0 silent, 1 Keras progress bars (`format_summary`
             turns the report into a few lines to print).
         data_source: str or None, recorded in the report (the dataset name
-            or file), so `keras-dec export` can find the data again.
+            or file), so `keras-dec export` can find the data again. Also
+            how flat rows of a built-in image data set ("digits",
+            "fashion_mnist", "mnist") are known to be images, for
+            `recipe.augment` and `recipe.backbone="conv"`, which need image
+            data: (n, height, width[, channels]) arrays, or such rows.
         pretrain_callbacks: Keras callbacks for the pretraining epochs.
         dec_callbacks: Keras callbacks for the DEC epochs.
         checkpoint_every: int >= 1, epochs between checkpoints.
