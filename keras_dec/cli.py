@@ -532,7 +532,8 @@ def _select_k(args) -> int:
         x = x[: args.max_samples]
     recipe = recipe_from_args(name, args, (len(x), int(np.prod(x.shape[1:]))))
     result = select_n_clusters(x, args.k, recipe, validation_fraction=args.validation_fraction,
-                               seed=args.seed, verbose=0 if args.quiet else 1)
+                               seed=args.seed, verbose=0 if args.quiet else 1,
+                               data_source=name)
     columns = ["n_clusters", *CRITERIA, "loss_train", "loss_validation", "dec_iterations"]
     rows = [",".join(columns)]
     rows += [",".join("" if r[c] is None else repr(r[c]) for c in columns)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from keras_dec.backbones.autoencoder import encoder_of
 from keras_dec.backend import enable_determinism
 from keras_dec.metrics import kl_to_target, label_free_indices
-from keras_dec.pipeline import _Checkpoints, _resolve_device_loop, _Run
+from keras_dec.pipeline import _Checkpoints, _image_shape, _resolve_device_loop, _Run
 from keras_dec.recipe import Recipe, recipe_for
 from keras_dec.utils.validation import check_features, check_fraction, check_int
 
@@ -23,6 +22,7 @@ def select_n_clusters(
     seed: int | None = 0,
     verbose: int = 0,
     device_loop: bool | None = None,
+    data_source: str | None = None,
 ) -> dict:
     """Trains DEC for each candidate K on one pretrained autoencoder; suggests K.
 
@@ -49,6 +49,8 @@ def select_n_clusters(
         seed: int or None; fixes the split and every random choice.
         verbose: int, 1 shows Keras progress bars.
         device_loop: as `train_dec`'s.
+        data_source: str or None, as `train_dec`'s: names a built-in image
+            data set whose flat rows the conv backbone or augmentation take.
 
     Returns:
         `{"table": [one dict per K: n_clusters, generalizability, loss_train,
@@ -74,12 +76,14 @@ def select_n_clusters(
         raise ValueError("`validation_fraction` must be strictly between 0 and 1. Received: "
                          f"validation_fraction={validation_fraction}")
     x = check_features(x, "x", min_samples=2 * max(candidates))
+    input_shape = x.shape[1:]
     x = x.reshape(len(x), -1)
     order = np.random.default_rng(seed).permutation(len(x))
     n_validation = min(max(int(round(validation_fraction * len(x))), max(candidates)),
                        len(x) - max(candidates))
     x_validation, x_train = x[order[:n_validation]], x[order[n_validation:]]
     recipe = recipe or recipe_for(*x_train.shape)
+    image_shape = _image_shape(recipe, input_shape, data_source, None)
     device_loop = _resolve_device_loop(device_loop)
     if seed is not None:
         keras.utils.set_random_seed(seed)
@@ -87,7 +91,7 @@ def select_n_clusters(
 
     def run():
         return _Run(x_train, None, recipe, seed, {"seconds": {}}, _Checkpoints(None, {}),
-                    verbose, 1, device_loop)
+                    verbose, 1, device_loop, image_shape=image_shape)
 
     autoencoder = run().pretrain()
     pretrained = autoencoder.get_weights()
@@ -95,7 +99,7 @@ def select_n_clusters(
     for k in candidates:
         autoencoder.set_weights(pretrained)  # DEC trains the shared encoder layers
         stage = run()
-        dec = stage.initialize_dec(encoder_of(autoencoder), k)
+        dec = stage.initialize_dec(autoencoder, k)
         stage.train_dec(dec)
         loss_train = kl_to_target(dec.predict(x_train, verbose=0))
         loss_validation = kl_to_target(dec.predict(x_validation, verbose=0))

@@ -92,3 +92,13 @@ def test_cli_writes_the_table_and_a_plot(tmp_path, capsys):
 def test_cli_refuses_a_bad_k_range():
     with pytest.raises(SystemExit):
         main(["select-k", "--k", "5"])
+
+
+def test_idec_with_the_conv_backbone_on_images():
+    images = np.random.default_rng(1).random((60, 8, 8)).astype("float32")
+    recipe = Recipe(dims=(4,), backbone="conv", conv_filters=(4, 8, 8), pretrain_epochs=1,
+                    pretrain_optimizer="adam", pretrain_learning_rate=0.01, max_iter=4,
+                    clustering="idec", n_init=2)
+    result = select_n_clusters(images, [2, 3], recipe, seed=0)
+    assert [row["n_clusters"] for row in result["table"]] == [2, 3]
+    assert result["recipe"]["backbone"] == "conv"
