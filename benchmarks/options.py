@@ -26,12 +26,13 @@ OPTIONS = {
     "dec": lambda dataset: [],
     # IDEC with its own optimizer (keras_dec.RECIPES["<dataset>_idec"]).
     "idec": lambda dataset: ["--recipe", f"{dataset}_idec"],
-    # DEC-DA (Guo et al. 2018): augmented pretraining and clustering.
-    "augment": lambda dataset: ["--augment"],
-    "idec_augment": lambda dataset: ["--recipe", f"{dataset}_idec", "--augment"],
+    # DEC-DA (Guo et al. 2018): augmented pretraining and clustering; or pretraining only.
+    "augment": lambda dataset: ["--augment", "all"],
+    "augment_pretrain": lambda dataset: ["--augment", "pretrain"],
+    "idec_augment": lambda dataset: ["--recipe", f"{dataset}_idec", "--augment", "all"],
     # DCEC's convolutional autoencoder (keras_dec.RECIPES["<dataset>_conv"]), then DEC.
     "conv": lambda dataset: ["--recipe", f"{dataset}_conv"],
-    "conv_augment": lambda dataset: ["--recipe", f"{dataset}_conv", "--augment"],
+    "conv_augment": lambda dataset: ["--recipe", f"{dataset}_conv", "--augment", "all"],
     # Pretraining budgeted in steps: at least 20,000 (2,400 are 300 epochs of digits).
     "pretrain_20k_steps": lambda dataset: ["--pretrain-min-steps", "20000"],
 }

@@ -7,7 +7,7 @@ one, so `keras-dec export` and `predict` work unchanged. Needs the
 Fashion-MNIST IDX files (Debian: `apt-get install dataset-fashion-mnist`,
 or `--data-dir DIR`).
 
-    python examples/fashion_mnist_conv.py --max-samples 5000 --augment
+    python examples/fashion_mnist_conv.py --max-samples 5000 --augment all
 """
 
 import argparse
@@ -23,8 +23,8 @@ parser.add_argument("--max-samples", type=int, default=None)
 parser.add_argument("--pretrain-epochs", type=int, default=None,
                     help="default: the recipe's (200)")
 parser.add_argument("--max-iter", type=int, default=None, help="default: the recipe's (20,000)")
-parser.add_argument("--augment", action="store_true",
-                    help="shift and rotate the images in pretraining and clustering (DEC-DA)")
+parser.add_argument("--augment", choices=keras_dec.recipe.AUGMENTATIONS, default="none",
+                    help="shift and rotate the images in pretraining, clustering or all (DEC-DA)")
 parser.add_argument("--output", default=None, help="folder for model.keras and metrics.json")
 parser.add_argument("--seed", type=int, default=0)
 args = parser.parse_args()
@@ -33,7 +33,7 @@ x, y = load_fashion_mnist(args.data_dir, flatten=False)  # (n, 28, 28, 1) in [0,
 if args.max_samples:
     x, y = x[: args.max_samples], y[: args.max_samples]
 recipe = keras_dec.RECIPES["fashion_mnist_conv"].replace(
-    pretrain_epochs=args.pretrain_epochs, max_iter=args.max_iter, augment=args.augment or None
+    pretrain_epochs=args.pretrain_epochs, max_iter=args.max_iter, augment=args.augment
 )
 dec, report = keras_dec.train_dec(x, 10, recipe, y=y, seed=args.seed, output=args.output,
                                   verbose=0)

@@ -8,6 +8,7 @@ import sys
 
 from keras_dec.errors import FolderInUseError, ParityError
 from keras_dec.recipe import (
+    AUGMENTATIONS,
     BACKBONES,
     CLUSTERINGS,
     PRETRAIN_METHODS,
@@ -77,9 +78,9 @@ RECIPE_FLAGS = (
      "dec, or idec: DEC plus the decoder's reconstruction loss (Guo et al. 2017), "
      "with IDEC's SGD(0.1, momentum 0.99)"),
     ("--gamma", "gamma", float, "IDEC's weight of the clustering (KL) loss"),
-    ("--augment", "augment", bool,
-     "image data only: pretrain on and cluster randomly shifted and rotated images, with the "
-     "target from the clean ones (DEC-DA, Guo et al. 2018)"),
+    ("--augment", "augment", AUGMENTATIONS,
+     "image data only: randomly shifted and rotated images in pretraining, in the DEC steps "
+     "(the target from the clean ones), or all: both (DEC-DA, Guo et al. 2018)"),
     ("--augment-shift", "augment_shift", float,
      "largest random shift, as a fraction of the image side"),
     ("--augment-rotation", "augment_rotation", float, "largest random rotation, in degrees"),
@@ -107,10 +108,7 @@ def add_recipe_flags(parser: argparse.ArgumentParser) -> None:
         for name, recipe in RECIPES.items():
             if getattr(recipe, field) != getattr(default, field):
                 shown += f"; {name} {show(getattr(recipe, field))}"
-        if kind is bool:
-            extra = {"action": argparse.BooleanOptionalAction}
-        else:
-            extra = {"choices": kind} if isinstance(kind, tuple) else {"type": kind}
+        extra = {"choices": kind} if isinstance(kind, tuple) else {"type": kind}
         # "%(default).0s" keeps argparse from appending "(default: None)".
         group.add_argument(flag, dest=field, default=None, **extra,
                            help=f"{text} (recipe: {shown})%(default).0s")

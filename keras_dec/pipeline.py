@@ -394,10 +394,12 @@ def train_dec(
 
 def _image_shape(recipe, input_shape, data_source, stream):
     """The image shape that `recipe.augment` or the conv backbone needs, else None."""
-    if recipe.augment and stream is not None:
-        raise ValueError("Augmentation (`augment=True`) needs the data in memory; a ShardStream "
-                         "streams it. Received: augment=True with a ShardStream")
-    options = [text for text, wanted in (("Augmentation (`augment=True`)", recipe.augment),
+    augment = recipe.augment != "none"
+    if augment and stream is not None:
+        raise ValueError(f"Augmentation (`augment={recipe.augment!r}`) needs the data in memory; "
+                         f"a ShardStream streams it. Received: augment={recipe.augment!r} with a "
+                         "ShardStream")
+    options = [text for text, wanted in ((f"Augmentation (`augment={recipe.augment!r}`)", augment),
                                          ("The conv backbone", recipe.backbone == "conv"))
                if wanted]
     if not options:
@@ -490,7 +492,7 @@ class _Run:
 
     def _augmentation(self, stage, epoch=0) -> ImageAugmentation | None:
         """DEC-DA's augmentation for a stage, seeded by (seed, stage, epoch); None without."""
-        if not self.recipe.augment:
+        if self.recipe.augment not in ("all", "pretrain" if stage == "pretrain" else "clustering"):
             return None
         return ImageAugmentation(self.image_shape, self.recipe.augment_shift,
                                  self.recipe.augment_rotation,
@@ -548,7 +550,7 @@ class _Run:
             start = time.perf_counter()
             if self.device_loop:
                 order = _epoch_order(self.n_samples, self.seed, "pretrain", epoch)
-                if self.recipe.augment:
+                if self.recipe.augment in ("all", "pretrain"):
                     loop.set_data(self._pretrain_x(epoch))
                 loss = loop.fit_epoch(order, epoch, callbacks)["loss"]
             else:

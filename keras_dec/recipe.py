@@ -19,6 +19,8 @@ SCALINGS = ("none", "minmax", "standard")
 CLUSTERINGS = ("dec", "idec")
 # The autoencoder: the paper's dense d-500-500-2000-10, or DCEC's convolutional one.
 BACKBONES = ("dense", "conv")
+# Where DEC-DA's image augmentation applies: nowhere, pretraining, the DEC steps, or both.
+AUGMENTATIONS = ("none", "pretrain", "clustering", "all")
 PRETRAIN_OPTIMIZERS = ("sgd", "adam")
 
 
@@ -58,11 +60,12 @@ class Recipe:
       autoencoder; everything else as DEC. `RECIPES["digits_idec"]` and
       `RECIPES["fashion_mnist_idec"]` also take IDEC's optimizer,
       SGD(0.1, momentum 0.99).
-    - `augment=False`: no augmentation (the paper). True trains as DEC-DA
-      (Guo et al. 2018) does, for image data only: the autoencoder
-      pretrains on randomly shifted and rotated images (a fresh draw each
-      epoch, seeded by (seed, epoch)), and each DEC step computes Q from an
-      augmented batch while P comes from the clean one. Shifts of up to
+    - `augment="none"`: no augmentation (the paper). For image data only,
+      DEC-DA's (Guo et al. 2018) augmentation: with `"pretrain"` the
+      autoencoder pretrains on randomly shifted and rotated images (a fresh
+      draw each epoch, seeded by (seed, epoch)); with `"clustering"` each
+      DEC step computes Q from an augmented batch while P comes from the
+      clean one; `"all"` is both, DEC-DA itself. Shifts of up to
       `augment_shift=0.1` of the side, rotations of up to
       `augment_rotation=10.0` degrees: DEC-DA's.
     - `pretrain_min_steps=0`: pretraining runs `pretrain_epochs` epochs, or
@@ -111,7 +114,7 @@ class Recipe:
     pretrain_clipnorm: float | None = None
     clustering: str = "dec"
     gamma: float = 0.1
-    augment: bool = False
+    augment: str = "none"
     augment_shift: float = 0.1
     augment_rotation: float = 10.0
     backbone: str = "dense"
@@ -146,8 +149,7 @@ class Recipe:
             check_fraction(name, getattr(self, name))
         if self.pretrain_clipnorm is not None:
             check_positive_float("pretrain_clipnorm", self.pretrain_clipnorm)
-        if not isinstance(self.augment, bool):
-            raise TypeError(f"`augment` must be True or False. Received: augment={self.augment!r}")
+        check_choice("augment", self.augment, AUGMENTATIONS)
         if check_fraction("augment_shift", self.augment_shift) >= 1.0:
             raise ValueError("`augment_shift` must be below 1 (a fraction of the image side). "
                              f"Received: augment_shift={self.augment_shift!r}")

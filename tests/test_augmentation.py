@@ -128,8 +128,8 @@ def test_layer_errors():
 
 
 def test_recipe_errors():
-    with pytest.raises(TypeError, match="`augment` must be True or False. Received: augment=1"):
-        Recipe(augment=1)
+    with pytest.raises(ValueError, match="`augment` must be 'none', 'pretrain', 'clustering' or 'all'. Received: augment=True"):
+        Recipe(augment=True)
     with pytest.raises(ValueError, match="`augment_shift` must be below 1"):
         Recipe(augment_shift=1.0)
     with pytest.raises(ValueError, match=r"`augment_rotation` must be a number of degrees in "
@@ -138,7 +138,7 @@ def test_recipe_errors():
 
 
 RECIPE = Recipe(dims=(16, 4), pretrain_epochs=2, pretrain_learning_rate=0.1, max_iter=12,
-                update_interval=4, n_init=2, tol=0.0, augment=True, augment_rotation=15.0)
+                update_interval=4, n_init=2, tol=0.0, augment="all", augment_rotation=15.0)
 
 
 def images(n=96):
@@ -156,8 +156,11 @@ def test_pretraining_sees_a_fresh_seeded_draw_each_epoch():
     np.testing.assert_array_equal(first, again)
     assert first.shape == run.x_fit.shape and not np.allclose(first, second)
     assert not np.allclose(first, run.x_fit)
-    run.recipe = RECIPE.replace(augment=False)
+    run.recipe = RECIPE.replace(augment="clustering")
     assert run._pretrain_x(0) is run.x_fit
+    assert isinstance(run._augmentation("dec"), ImageAugmentation)
+    run.recipe = RECIPE.replace(augment="pretrain")
+    assert run._augmentation("dec") is None and run._augmentation("pretrain") is not None
 
 
 class _Interrupt(keras.callbacks.Callback):
@@ -177,7 +180,7 @@ def test_an_augmented_run_resumes_to_the_same_model(uninterrupted, tmp_path, sta
     x = images()
     full, report = uninterrupted
     assert isinstance(full.augmentation, ImageAugmentation)
-    assert report["recipe"]["augment"] and full.augmentation.image_shape == (8, 8, 1)
+    assert report["recipe"]["augment"] == "all" and full.augmentation.image_shape == (8, 8, 1)
     with pytest.raises(KeyboardInterrupt):
         train_dec(x, 3, RECIPE, seed=1, verbose=0, output=tmp_path / "stopped",
                   **{f"{stage}_callbacks": [_Interrupt()]})
@@ -192,7 +195,8 @@ def test_augmentation_needs_images(tmp_path):
     from keras_dec import ShardStream
 
     table = np.random.default_rng(9).random((40, 13)).astype("float32")
-    with pytest.raises(ValueError, match=r"`x` is not image data.*Received: x with per-sample "
+    with pytest.raises(ValueError, match=r"Augmentation \(`augment='all'`\) needs image data"
+                       r".*Received: x with per-sample "
                        r"shape \(13,\) and data_source=None"):
         train_dec(table, 3, RECIPE, verbose=0)
     flat = images().reshape(96, -1)
@@ -206,11 +210,11 @@ def test_augmentation_needs_images(tmp_path):
 def test_cli_flags_set_the_recipe():
     from keras_dec.cli import build_parser, recipe_from_args
 
-    args = build_parser().parse_args(["train", "--dataset", "digits", "--augment",
+    args = build_parser().parse_args(["train", "--dataset", "digits", "--augment", "all",
                                       "--augment-shift", "0.2", "--augment-rotation", "5"])
     recipe = recipe_from_args("digits", args)
-    assert (recipe.augment, recipe.augment_shift, recipe.augment_rotation) == (True, 0.2, 5.0)
-    assert recipe_from_args("digits", build_parser().parse_args(["train"])).augment is False
+    assert (recipe.augment, recipe.augment_shift, recipe.augment_rotation) == ("all", 0.2, 5.0)
+    assert recipe_from_args("digits", build_parser().parse_args(["train"])).augment == "none"
 
 
 @tensorflow_only

@@ -32,7 +32,7 @@ def test_fashion_mnist_conv(tmp_path):
             with gzip.open(tmp_path / f"{prefix}-{kind}-ubyte.gz", "wb") as f:
                 f.write(header + arr.tobytes())
     out = run("fashion_mnist_conv.py", "--data-dir", str(tmp_path), "--pretrain-epochs", "1",
-              "--max-iter", "2", "--augment")
+              "--max-iter", "2", "--augment", "all")
     assert "conv autoencoder + k-means:" in out and "DEC:" in out
 
 

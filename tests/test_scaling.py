@@ -43,7 +43,7 @@ def test_the_layer_matches_numpy(method):
 
 def test_none_is_no_layer_and_unknown_methods_are_refused():
     assert fit_scaling(np.ones((3, 2)), "none") is None
-    with pytest.raises(ValueError, match="`scale` must be 'none' or 'minmax' or 'standard'. Received: scale='robust'"):
+    with pytest.raises(ValueError, match="`scale` must be 'none', 'minmax' or 'standard'. Received: scale='robust'"):
         fit_scaling(np.ones((3, 2)), "robust")
     with pytest.raises(ValueError, match="`scale`"):
         train_dec(np.random.default_rng(0).random((20, 3)), 2, RECIPE, scale="log")

@@ -52,9 +52,9 @@ def check_fraction(name: str, value) -> float:
 def check_choice(name: str, value, choices: tuple[str, ...]) -> str:
     """Returns `value` if it is one of `choices`."""
     if value not in choices:
-        raise ValueError(
-            f"`{name}` must be {' or '.join(map(repr, choices))}. Received: {name}={value!r}"
-        )
+        names = [repr(c) for c in choices]
+        listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+        raise ValueError(f"`{name}` must be {listed}. Received: {name}={value!r}")
     return value
 
 
