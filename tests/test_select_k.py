@@ -102,3 +102,7 @@ def test_idec_with_the_conv_backbone_on_images():
     result = select_n_clusters(images, [2, 3], recipe, seed=0)
     assert [row["n_clusters"] for row in result["table"]] == [2, 3]
     assert result["recipe"]["backbone"] == "conv"
+    from keras_dec import IDEC, train_dec
+
+    idec, _ = train_dec(images, 3, recipe, seed=0, verbose=0)
+    assert isinstance(idec, IDEC) and idec.decoder.output_shape == (None, 64)
