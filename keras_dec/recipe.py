@@ -277,5 +277,8 @@ def conv_recipe(recipe: Recipe) -> Recipe:
 
 RECIPES["digits_idec"] = idec_recipe(RECIPES["digits"])
 RECIPES["fashion_mnist_idec"] = idec_recipe(RECIPES["fashion_mnist"])
+# The digits recipe with its pretraining budgeted in steps: at least 20,000
+# (300 epochs of the 1,797 digits are 2,400), 2,500 epochs.
+RECIPES["digits_pretrain_20k"] = RECIPES["digits"].replace(pretrain_min_steps=20000)
 RECIPES["digits_conv"] = conv_recipe(RECIPES["digits"])
 RECIPES["fashion_mnist_conv"] = conv_recipe(RECIPES["fashion_mnist"])
