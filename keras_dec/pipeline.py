@@ -400,14 +400,16 @@ def _image_shape(recipe, input_shape, data_source, stream):
                          f"a ShardStream streams it. Received: augment={recipe.augment!r} with a "
                          "ShardStream")
     options = [text for text, wanted in ((f"Augmentation (`augment={recipe.augment!r}`)", augment),
-                                         ("The conv backbone", recipe.backbone == "conv"))
+                                         ("the conv backbone", recipe.backbone == "conv"))
                if wanted]
     if not options:
         return None
     shape = image_shape_of(input_shape, data_source)
     if shape is None or int(np.prod(shape)) != int(np.prod(input_shape)):
+        who = " and ".join(options)
         raise ValueError(
-            f"{' and '.join(options)} needs image data, and `x` is not: pass it as "
+            f"{who[0].upper()}{who[1:]} need{'s' if len(options) == 1 else ''} image data, and "
+            "`x` is not: pass it as "
             "(n_samples, height, width[, channels]), or flat with `data_source` naming a "
             f"built-in image data set. Received: x with per-sample shape {tuple(input_shape)} "
             f"and data_source={data_source!r}"
