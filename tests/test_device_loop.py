@@ -90,6 +90,21 @@ def test_an_uncompiled_model_is_refused():
         DeviceLoop(model, np.zeros((4, 8), "float32"), batch_size=2, pairs=True)
 
 
+@jax_only
+def test_new_data_of_the_same_shape_trains_on_it():
+    x = np.random.default_rng(0).random((32, 8)).astype("float32")
+    other = np.random.default_rng(1).random((32, 8)).astype("float32")
+    reference, model = _autoencoder(), _autoencoder()
+    reference.fit(other, other, batch_size=16, shuffle=False, epochs=1, verbose=0)
+    loop = DeviceLoop(model, x, batch_size=16, pairs=True)
+    loop.set_data(other)
+    loop.fit_epoch(np.arange(32), 0)
+    _close(reference.get_weights(), model.get_weights())
+    with pytest.raises(ValueError, match=r"`x` must keep the shape \(32, 8\). Received: x with "
+                       r"shape \(31, 8\)"):
+        loop.set_data(other[:31])
+
+
 def _digits_run(device_loop, **kwargs):
     x, y = load_digits()
     recipe = Recipe(dims=(32, 16, 8), pretrain_epochs=3, pretrain_learning_rate=0.1,
