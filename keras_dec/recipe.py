@@ -6,9 +6,11 @@ import dataclasses
 
 from keras_dec.utils.validation import (
     check_choice,
+    check_degrees,
     check_fraction,
     check_int,
     check_positive_float,
+    check_side_fraction,
 )
 
 PRETRAIN_METHODS = ("end_to_end", "layerwise")
@@ -150,14 +152,8 @@ class Recipe:
         if self.pretrain_clipnorm is not None:
             check_positive_float("pretrain_clipnorm", self.pretrain_clipnorm)
         check_choice("augment", self.augment, AUGMENTATIONS)
-        if check_fraction("augment_shift", self.augment_shift) >= 1.0:
-            raise ValueError("`augment_shift` must be below 1 (a fraction of the image side). "
-                             f"Received: augment_shift={self.augment_shift!r}")
-        rotation = self.augment_rotation
-        if isinstance(rotation, bool) or not isinstance(rotation, (int, float)) or not (
-                0 <= rotation <= 180):
-            raise ValueError("`augment_rotation` must be a number of degrees in [0, 180]. "
-                             f"Received: augment_rotation={rotation!r}")
+        check_side_fraction("augment_shift", self.augment_shift)
+        check_degrees("augment_rotation", self.augment_rotation)
 
     def pretrain_epochs_for(self, n_samples: int) -> int:
         """Pretraining epochs for `n_samples` rows: `pretrain_epochs`, raised to reach

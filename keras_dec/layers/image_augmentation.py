@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import numbers
-
 import keras
 from keras import ops
 
-from keras_dec.utils.validation import check_fraction, check_int
+from keras_dec.utils.validation import check_degrees, check_int, check_side_fraction
 
 
 @keras.saving.register_keras_serializable(package="keras_dec")
@@ -74,15 +72,8 @@ class ImageAugmentation(keras.layers.Layer):
         )
         if len(self.image_shape) == 2:
             self.image_shape += (1,)
-        self.shift = check_fraction("shift", shift)
-        if self.shift >= 1.0:
-            raise ValueError(f"`shift` must be below 1 (a fraction of the image side). "
-                             f"Received: shift={shift!r}")
-        if isinstance(rotation, bool) or not isinstance(rotation, numbers.Real) or not (
-                0 <= rotation <= 180):
-            raise ValueError("`rotation` must be a number of degrees in [0, 180]. "
-                             f"Received: rotation={rotation!r}")
-        self.rotation = float(rotation)
+        self.shift = check_side_fraction("shift", shift)
+        self.rotation = check_degrees("rotation", rotation)
         self.seed = None if seed is None else check_int("seed", seed, 0)
         self.translation = keras.layers.RandomTranslation(
             self.shift, self.shift, fill_mode="nearest", seed=self.seed, name="translation"

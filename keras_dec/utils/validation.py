@@ -49,6 +49,22 @@ def check_fraction(name: str, value) -> float:
     return float(value)
 
 
+def check_side_fraction(name: str, value) -> float:
+    """Returns `value` as a `float` if it lies in [0, 1): a shift as a fraction of an image side."""
+    if check_fraction(name, value) >= 1.0:
+        raise ValueError(f"`{name}` must be below 1 (a fraction of the image side). "
+                         f"Received: {name}={value!r}")
+    return float(value)
+
+
+def check_degrees(name: str, value) -> float:
+    """Returns `value` as a `float` if it is a number of degrees in [0, 180]."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 180:
+        raise ValueError(f"`{name}` must be a number of degrees in [0, 180]. "
+                         f"Received: {name}={value!r}")
+    return float(value)
+
+
 def check_choice(name: str, value, choices: tuple[str, ...]) -> str:
     """Returns `value` if it is one of `choices`."""
     if value not in choices:
