@@ -492,9 +492,13 @@ class _Run:
         """The whole data set in a fixed order, for DEC's target refresh."""
         return self.x
 
+    def _augments(self, stage) -> bool:
+        """Whether `recipe.augment` applies to "pretrain" or to the "dec" stage."""
+        return self.recipe.augment in ("all", "pretrain" if stage == "pretrain" else "clustering")
+
     def _augmentation(self, stage, epoch=0) -> ImageAugmentation | None:
         """DEC-DA's augmentation for a stage, seeded by (seed, stage, epoch); None without."""
-        if self.recipe.augment not in ("all", "pretrain" if stage == "pretrain" else "clustering"):
+        if not self._augments(stage):
             return None
         return ImageAugmentation(self.image_shape, self.recipe.augment_shift,
                                  self.recipe.augment_rotation,
@@ -552,7 +556,7 @@ class _Run:
             start = time.perf_counter()
             if self.device_loop:
                 order = _epoch_order(self.n_samples, self.seed, "pretrain", epoch)
-                if self.recipe.augment in ("all", "pretrain"):
+                if self._augments("pretrain"):
                     loop.set_data(self._pretrain_x(epoch))
                 loss = loop.fit_epoch(order, epoch, callbacks)["loss"]
             else:
