@@ -542,15 +542,13 @@ class DEC(DECTrainer, keras.Model):
             "update_interval": self.update_interval,
             "tol": self.tol,
             "refresh_batch_size": self.refresh_batch_size,
-            "augmentation": None if self.augmentation is None
-            else keras.saving.serialize_keras_object(self.augmentation),
+            "augmentation": keras.saving.serialize_keras_object(self.augmentation),
         }
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
         config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
-        if config.get("augmentation") is not None:
-            config["augmentation"] = keras.saving.deserialize_keras_object(
-                config["augmentation"])
+        # None for models saved without augmentation, or before the option existed.
+        config["augmentation"] = keras.saving.deserialize_keras_object(config.get("augmentation"))
         return cls(**config)
