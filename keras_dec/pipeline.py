@@ -15,7 +15,7 @@ import numpy as np
 from keras_dec.backbones.autoencoder import build_autoencoder, decoder_of, encoder_of
 from keras_dec.backbones.conv_autoencoder import build_conv_autoencoder, conv_image_shape
 from keras_dec.backbones.pretraining import pretrain_autoencoder
-from keras_dec.backbones.scaling import SCALINGS, fit_scaling, fit_scaling_blocks, with_scaling
+from keras_dec.backbones.scaling import SCALINGS, ScalingFit, fit_scaling, with_scaling
 from keras_dec.backbones.scaling import scale as scale_features
 from keras_dec.backend import DeviceLoop, enable_determinism, fit_inputs
 from keras_dec.callbacks.target_refresh import TargetRefresh
@@ -301,7 +301,9 @@ def train_dec(
         if len(stream) < n_clusters:
             raise ValueError(f"`x` must have at least n_clusters={n_clusters} samples. "
                              f"Received: a ShardStream of {len(stream)} rows")
-        digest = stream.check(integers_allowed=scale != "none")
+        # One read of every row: checked, hashed and, for `scale`, measured.
+        stream_scaling = ScalingFit(scale)
+        digest = stream.check(integers_allowed=scale != "none", visit=stream_scaling.add)
         input_shape, shape = list(stream.input_shape), stream.shape
         points = stream.sample(KMEANS_MAX_SAMPLES, seed)[1]
     else:
@@ -378,7 +380,7 @@ def train_dec(
             report["shards"] = len(stream.paths)
             report["kmeans_sample"] = len(points)
             run = _StreamRun(stream, points, recipe, seed, report, ckpt, verbose,
-                             checkpoint_every, fit_scaling_blocks(stream.iter_blocks(), scale),
+                             checkpoint_every, stream_scaling.layer(),
                              image_shape)
 
         if baseline_kmeans and "kmeans_raw" not in report["seconds"]:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import tensorflow_only
 
-from keras_dec.backbones.scaling import fit_scaling, has_input_scaling, scale
+from keras_dec.backbones.scaling import ScalingFit, fit_scaling, has_input_scaling, scale
 from keras_dec.cli import main
 from keras_dec.pipeline import train_dec
 from keras_dec.recipe import Recipe
@@ -39,6 +39,27 @@ def test_the_layer_matches_numpy(method):
     got = scale(x.astype("float32"), fit_scaling(x, method))
     np.testing.assert_allclose(got, expected, atol=1e-5)
     assert np.all(got[:, -1] == 0)  # a constant column becomes 0
+
+
+@pytest.mark.parametrize("method", ["minmax", "standard"])
+def test_fitting_block_by_block_matches_the_whole_array(method):
+    x, _ = _counts()
+    fit = ScalingFit(method)
+    for block in np.array_split(x, [1, 50, 50, 97]):  # an empty block among them
+        fit.add(block)
+    x = x.astype("float32")
+    np.testing.assert_allclose(scale(x, fit.layer()), scale(x, fit_scaling(x, method)),
+                               atol=1e-5)
+
+
+def test_a_fit_with_no_rows_is_refused_and_none_needs_none():
+    with pytest.raises(ValueError, match="No rows to fit the 'standard' scaling on"):
+        ScalingFit("standard").layer()
+    fit = ScalingFit("none")
+    fit.add(np.ones((3, 2)))
+    assert fit.layer() is None
+    with pytest.raises(ValueError, match="Received: scale='log'"):
+        ScalingFit("log")
 
 
 def test_none_is_no_layer_and_unknown_methods_are_refused():

@@ -9,6 +9,7 @@ import pytest
 from conftest import needs_tensorflow
 
 from keras_dec import pipeline
+from keras_dec.backbones.scaling import scale
 from keras_dec.cli import main
 from keras_dec.datasets.shard_stream import ShardStream
 from keras_dec.datasets.shards import write_shard
@@ -114,6 +115,37 @@ def test_kmeans_runs_on_a_bounded_sample(blob_shards, monkeypatch):
     _, report = train_dec(ShardStream(folder), 4, RECIPE.replace(max_iter=5), seed=0,
                           verbose=0)
     assert seen == [300] and report["kmeans_sample"] == 300
+
+
+def test_a_scaled_stream_is_read_once_before_training(blob_shards, monkeypatch):
+    """Checking, hashing and fitting the scaling share one read of every row."""
+    folder, x = blob_shards
+    reads = []
+    original = ShardStream.blocks
+
+    def spy(self, shard, order=None):
+        reads.append(shard)
+        return original(self, shard, order)
+
+    monkeypatch.setattr(ShardStream, "blocks", spy)
+
+    def stop_before_pretraining(run, callbacks=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline._StreamRun, "pretrain", stop_before_pretraining)
+    seen = []
+    original_init = pipeline._StreamRun.__init__
+
+    def keep_scaling(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        seen.append(self.scaling)
+
+    monkeypatch.setattr(pipeline._StreamRun, "__init__", keep_scaling)
+    with pytest.raises(KeyboardInterrupt):
+        train_dec(ShardStream(folder, block_rows=64), 4, RECIPE, seed=0, verbose=0,
+                  scale="standard")
+    assert reads == [0, 1, 2, 3]  # each shard once
+    np.testing.assert_allclose(scale(x, seen[0]), (x - x.mean(0)) / x.std(0), atol=1e-4)
 
 
 class _Interrupt(keras.callbacks.Callback):

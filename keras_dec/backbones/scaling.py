@@ -59,25 +59,55 @@ def fit_scaling_blocks(blocks, method: str) -> keras.layers.Normalization | None
     >>> keras.ops.convert_to_numpy(layer(x)).tolist()
     [[0.0, 0.0], [1.0, 1.0], [0.5, 0.5]]
     """
-    method = check_choice("scale", method, SCALINGS)
-    if method == "none":
-        return None
-    n, low, high, total, squares = 0, None, None, 0.0, 0.0
+    fit = ScalingFit(method)
     for block in blocks:
+        fit.add(block)
+    return fit.layer()
+
+
+class ScalingFit:
+    """`fit_scaling_blocks` one block at a time, for a pass that also does other work
+    (`ShardStream.check(visit=fit.add)` checks, hashes and fits in one read).
+
+    Example:
+
+    >>> fit = ScalingFit("minmax")
+    >>> fit.add(np.array([[1.0], [3.0]]))
+    >>> fit.add(np.array([[5.0]]))
+    >>> scale(np.array([[1.0], [3.0], [5.0]], "float32"), fit.layer()).ravel().tolist()
+    [0.0, 0.5, 1.0]
+    >>> ScalingFit("none").layer() is None
+    True
+    """
+
+    def __init__(self, method: str):
+        self.method = check_choice("scale", method, SCALINGS)
+        self.n, self.low, self.high, self.total, self.squares = 0, None, None, 0.0, 0.0
+
+    def add(self, block) -> None:
+        """Counts the rows of `block` (any shape `(n, ...)`)."""
+        if self.method == "none" or not len(block):
+            return
         block = np.asarray(block, dtype="float64").reshape(len(block), -1)
-        if not len(block):
-            continue
-        n += len(block)
-        if method == "minmax":
-            low = block.min(0) if low is None else np.minimum(low, block.min(0))
-            high = block.max(0) if high is None else np.maximum(high, block.max(0))
+        self.n += len(block)
+        if self.method == "minmax":
+            low, high = block.min(0), block.max(0)
+            self.low = low if self.low is None else np.minimum(self.low, low)
+            self.high = high if self.high is None else np.maximum(self.high, high)
         else:
-            total = total + block.sum(0)
-            squares = squares + np.square(block).sum(0)
-    if method == "minmax":
-        return _layer(low, np.square(high - low))
-    mean = total / n
-    return _layer(mean, np.maximum(squares / n - np.square(mean), 0.0))
+            self.total = self.total + block.sum(0)
+            self.squares = self.squares + np.square(block).sum(0)
+
+    def layer(self) -> keras.layers.Normalization | None:
+        """The frozen `Normalization` layer for the rows added, or None for "none"."""
+        if self.method == "none":
+            return None
+        if not self.n:
+            raise ValueError(f"No rows to fit the {self.method!r} scaling on.")
+        if self.method == "minmax":
+            return _layer(self.low, np.square(self.high - self.low))
+        mean = self.total / self.n
+        return _layer(mean, np.maximum(self.squares / self.n - np.square(mean), 0.0))
 
 
 def _layer(mean, variance) -> keras.layers.Normalization:

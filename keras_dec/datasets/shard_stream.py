@@ -111,11 +111,13 @@ class ShardStream:
         for shard in range(len(self.paths)):
             yield from self.blocks(shard)
 
-    def check(self, integers_allowed: bool = False) -> str:
+    def check(self, integers_allowed: bool = False, visit=None) -> str:
         """One pass over every row: NaN/Inf and unscaled integers refused; returns a SHA-256.
 
         The digest covers the shard names, shapes and values, so a resumed run
-        can tell whether its data changed.
+        can tell whether its data changed. `visit`, if given, is called with
+        each checked block, so the same read can fit a scaling
+        (`ScalingFit.add`).
         """
         digest = hashlib.sha256(f"{self.shape}|{self.input_shape}".encode())
         for shard, path in enumerate(self.paths):
@@ -128,6 +130,8 @@ class ShardStream:
                     raise ValueError(f"Shard {path!r} contains NaN or Inf values; clean or "
                                      "impute them first.")
                 digest.update(np.ascontiguousarray(values).tobytes())
+                if visit is not None:
+                    visit(block)
         return digest.hexdigest()
 
     def take(self, indices) -> np.ndarray:
