@@ -11,7 +11,8 @@ indices, whether pretraining diverged, the recipe, seconds) and
 `<out>/tabular.md` (mean ± std per data set and method, and the averages over
 data sets the issue's targets are stated in). `--clustering idec` trains
 IDEC instead of DEC (`idec_recipe`: IDEC's loss and optimizer), everything
-else equal; its results fill the DEC columns.
+else equal; its results fill the DEC columns. `--pretrain-min-steps N`
+replaces the recipe's pretraining budget in steps.
 """
 
 from __future__ import annotations
@@ -39,12 +40,12 @@ def load(name: str):
     return minmax_scale(x).astype("float32"), y
 
 
-def run(name, seed, clustering="dec") -> dict:
+def run(name, seed, clustering="dec", pretrain_min_steps=None) -> dict:
     from keras_dec.pipeline import NonFiniteLossError, train_dec
     from keras_dec.recipe import idec_recipe, recipe_for
 
     x, y = load(name)
-    recipe = recipe_for(*x.shape)
+    recipe = recipe_for(*x.shape).replace(pretrain_min_steps=pretrain_min_steps)
     if clustering == "idec":
         recipe = idec_recipe(recipe)
     start = time.perf_counter()
@@ -99,6 +100,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="benchmarks/results/tabular")
     parser.add_argument("--clustering", choices=("dec", "idec"), default="dec",
                         help="the clustering stage (the recipe is otherwise recipe_for's)")
+    parser.add_argument("--pretrain-min-steps", type=int, default=None, metavar="N",
+                        help="replace recipe_for's pretraining budget in steps")
     args = parser.parse_args(argv)
 
     import keras
@@ -108,14 +111,15 @@ def main(argv=None) -> int:
     runs = []
     for name in args.data:
         for seed in args.seeds:
-            r = run(name, seed, args.clustering)
+            r = run(name, seed, args.clustering, args.pretrain_min_steps)
             runs.append(r)
             shown = (f"diverged: {r['diverged']}" if r["diverged"] else
                      " ".join(f"{m} {r[m]['acc']:.3f}" for m in METHODS))
             print(f"{name} seed {seed}: {shown}", flush=True)
     os.makedirs(args.out, exist_ok=True)
     machine = {"backend": keras.backend.backend(), "cpus": os.cpu_count(),
-               "date": time.strftime("%Y-%m-%d"), "clustering": args.clustering}
+               "date": time.strftime("%Y-%m-%d"), "clustering": args.clustering,
+               "pretrain_min_steps": args.pretrain_min_steps}
     atomic.write_json(os.path.join(args.out, "tabular.json"), {"machine": machine, "runs": runs})
     text = table(runs) + (f"\nKeras backend {machine['backend']}, {machine['cpus']} CPUs, "
                           f"{machine['date']}; `python -m benchmarks.tabular`.\n")
