@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -195,6 +196,57 @@ def _load_checkpoint(path, kind=keras.Model):
     return model
 
 
+@dataclasses.dataclass(frozen=True)
+class _Data:
+    """The checked training data, as `train_dec` goes on with it."""
+
+    x: np.ndarray | None  # flat float rows; None for a stream
+    stream: ShardStream | None
+    y: np.ndarray | None
+    points: np.ndarray  # rows for k-means: all of `x`, or a stream's sample
+    input_shape: list[int]  # one sample's shape before flattening (predict, export)
+    shape: tuple[int, int]  # (n_samples, n_features)
+    digest: str  # SHA-256 of the data, so a resumed run can tell it changed
+    device_loop: bool
+    scaling: keras.layers.Normalization | None
+
+
+def _stream_data(stream, y, n_clusters, device_loop, scale, seed) -> _Data:
+    if y is not None:
+        raise ValueError("`y` is not supported with a ShardStream (labels are for arrays). "
+                         f"Received: y of type {type(y).__name__}")
+    if device_loop:
+        raise ValueError("`device_loop=True` needs the data on the device; a ShardStream "
+                         "streams it. Received: device_loop=True with a ShardStream")
+    if len(stream) < n_clusters:
+        raise ValueError(f"`x` must have at least n_clusters={n_clusters} samples. "
+                         f"Received: a ShardStream of {len(stream)} rows")
+    # One read of every row: checked, hashed and, for `scale`, measured.
+    scaling = ScalingFit(scale)
+    digest = stream.check(integers_allowed=scale != "none", visit=scaling.add)
+    points = stream.sample(KMEANS_MAX_SAMPLES, seed)[1]
+    return _Data(None, stream, None, points, list(stream.input_shape), stream.shape, digest,
+                 False, scaling.layer())
+
+
+def _array_data(x, y, n_clusters, device_loop, scale) -> _Data:
+    device_loop = _resolve_device_loop(device_loop)
+    if scale == "none":
+        check_scaled(x, "x")
+    x = check_features(x, "x", min_samples=n_clusters)
+    input_shape = [int(d) for d in x.shape[1:]]
+    x = x.reshape(len(x), -1)
+    if y is not None:
+        y = np.asarray(y)
+        if y.shape != (len(x),):
+            raise ValueError(
+                f"`y` must have one label per sample, shape ({len(x)},). "
+                f"Received: y with shape {y.shape}"
+            )
+    return _Data(x, None, y, x, input_shape, x.shape, array_sha256(x), device_loop,
+                 fit_scaling(x, scale))
+
+
 def train_dec(
     x,
     n_clusters: int,
@@ -289,39 +341,10 @@ def train_dec(
             )
     checkpoint_every = check_int("checkpoint_every", checkpoint_every, 1)
     scale = check_choice("scale", scale, SCALINGS)
-    if isinstance(x, ShardStream):
-        stream = x
-        if y is not None:
-            raise ValueError("`y` is not supported with a ShardStream (labels are for arrays). "
-                             f"Received: y of type {type(y).__name__}")
-        if device_loop:
-            raise ValueError("`device_loop=True` needs the data on the device; a ShardStream "
-                             "streams it. Received: device_loop=True with a ShardStream")
-        device_loop = False
-        if len(stream) < n_clusters:
-            raise ValueError(f"`x` must have at least n_clusters={n_clusters} samples. "
-                             f"Received: a ShardStream of {len(stream)} rows")
-        # One read of every row: checked, hashed and, for `scale`, measured.
-        stream_scaling = ScalingFit(scale)
-        digest = stream.check(integers_allowed=scale != "none", visit=stream_scaling.add)
-        input_shape, shape = list(stream.input_shape), stream.shape
-        points = stream.sample(KMEANS_MAX_SAMPLES, seed)[1]
-    else:
-        stream = None
-        device_loop = _resolve_device_loop(device_loop)
-        if scale == "none":
-            check_scaled(x, "x")
-        x = check_features(x, "x", min_samples=n_clusters)
-        input_shape = [int(d) for d in x.shape[1:]]  # before flattening, for predict/export
-        x = points = x.reshape(len(x), -1)
-        shape, digest = x.shape, array_sha256(x)
-        if y is not None:
-            y = np.asarray(y)
-            if y.shape != (len(x),):
-                raise ValueError(
-                    f"`y` must have one label per sample, shape ({len(x)},). "
-                    f"Received: y with shape {y.shape}"
-                )
+    data = (_stream_data(x, y, n_clusters, device_loop, scale, seed)
+            if isinstance(x, ShardStream) else _array_data(x, y, n_clusters, device_loop, scale))
+    stream, x, y, points, shape = data.stream, data.x, data.y, data.points, data.shape
+    input_shape, device_loop = data.input_shape, data.device_loop
     recipe = recipe or recipe_for(*shape)
     if stream is not None and recipe.pretrain_method == "layerwise":
         raise ValueError("Layerwise pretraining needs the data in memory; use "
@@ -338,7 +361,7 @@ def train_dec(
     identity = {
         "n_samples": int(shape[0]), "n_features": int(shape[1]), "n_clusters": n_clusters,
         "seed": seed, "recipe": recipe_dict, "scale": scale,
-        "data_sha256": digest,
+        "data_sha256": data.digest,
     }
     with contextlib.ExitStack() as stack:
         if output is not None:
@@ -375,12 +398,12 @@ def train_dec(
         ckpt.state["report"] = report
         if stream is None:
             run = _Run(x, y, recipe, seed, report, ckpt, verbose, checkpoint_every, device_loop,
-                       fit_scaling(x, scale), image_shape)
+                       data.scaling, image_shape)
         else:
             report["shards"] = len(stream.paths)
             report["kmeans_sample"] = len(points)
             run = _StreamRun(stream, points, recipe, seed, report, ckpt, verbose,
-                             checkpoint_every, stream_scaling.layer(),
+                             checkpoint_every, data.scaling,
                              image_shape)
 
         if baseline_kmeans and "kmeans_raw" not in report["seconds"]:
