@@ -28,10 +28,11 @@ BACKEND_TESTS := tests/test_backends.py tests/test_clustering_layer.py tests/tes
 	keras_dec/layers keras_dec/models keras_dec/callbacks keras_dec/target_distribution.py \
 	keras_dec/backend
 
-# pytest-xdist runs the files on one worker per core (`--dist loadfile`: a
-# file's module-scoped fixtures, such as a shared reference run, stay in one
-# worker); on 2 cores the TensorFlow pass takes about two thirds as long.
-PYTEST := $(PY) -m pytest -n auto --dist loadfile
+# pytest-xdist runs the files on one worker per core, at most 4 (each worker
+# is a process with its own TensorFlow, 0.8 GB after import); `--dist loadfile` keeps a file's
+# module-scoped fixtures, such as a shared reference run, in one worker. On
+# 2 cores the TensorFlow pass takes about two thirds as long.
+PYTEST := $(PY) -m pytest -n auto --maxprocesses 4 --dist loadfile
 
 test: $(VENV)/.installed
 	$(PYTEST)
