@@ -7,7 +7,7 @@ synthetic Gaussian blobs of several widths, each min-max scaled to [0, 1],
 it trains `train_dec` with no recipe given (so `recipe_for` chooses one from
 the data's shape) and `baseline_kmeans=True`, for each seed. It writes
 `<out>/tabular.json` (every run: ACC/NMI/ARI of each method, the label-free
-indices, whether pretraining diverged, the recipe, seconds) and
+indices, whether pretraining diverged, the recipe, seconds, DEC's refreshes) and
 `<out>/tabular.md` (mean ± std per data set and method, and the averages over
 data sets the issue's targets are stated in). `--clustering idec` trains
 IDEC instead of DEC (`idec_recipe`: IDEC's loss and optimizer), everything
@@ -54,7 +54,7 @@ def run(name, seed, clustering="dec", pretrain_min_steps=None) -> dict:
                               baseline_kmeans=True)
     except (NonFiniteLossError, FloatingPointError) as e:
         return {"data": name, "seed": seed, "diverged": str(e)}
-    keep = ("recipe", "label_free", "dec_iterations", "converged", *METHODS)
+    keep = ("recipe", "label_free", "dec_iterations", "converged", "refreshes", *METHODS)
     return {"data": name, "seed": seed, "diverged": None, "shape": list(x.shape),
             "seconds": time.perf_counter() - start, **{k: report[k] for k in keep}}
 

@@ -60,3 +60,22 @@ def test_a_negative_curve_interval_is_refused(tmp_path, capsys):
         bench.main([*QUICK, "--curve-every", "-1", "--out", str(tmp_path)])
     assert "--curve-every must be >= 0, got -1" in capsys.readouterr().err
     assert not (tmp_path / "digits").exists()
+
+
+def test_the_tabular_benchmark_records_each_run_and_the_budget(tmp_path, monkeypatch):
+    from benchmarks import tabular
+    from keras_dec import recipe as recipe_module
+
+    def tiny(n_samples, n_features):  # recipe_for's place, so the run takes seconds
+        return recipe_module.Recipe(dims=(8, 2), pretrain_epochs=2, max_iter=20, n_init=2,
+                                    pretrain_learning_rate=0.1, update_interval=5)
+
+    monkeypatch.setattr(recipe_module, "recipe_for", tiny)
+    assert tabular.main(["--data", "iris", "--seeds", "0", "--out", str(tmp_path),
+                         "--pretrain-min-steps", "7"]) == 0
+    report = json.loads((tmp_path / "tabular.json").read_text())
+    (run,) = report["runs"]
+    assert run["recipe"]["pretrain_min_steps"] == 7 and report["machine"]["pretrain_min_steps"] == 7
+    assert run["shape"] == [150, 4] and run["diverged"] is None
+    assert [r["step"] for r in run["refreshes"]][:2] == [0, 5]
+    assert "| iris | 150x4 | 0.887 ± 0.000 |" in (tmp_path / "tabular.md").read_text()
