@@ -76,6 +76,9 @@ class Recipe:
       paper counts its pretraining, for small data sets, where 300 epochs
       of 1,797 digits are only 2,400 steps. At 70,000 images 300 epochs are
       82,200 steps, so a budget below that leaves the reference run as it is.
+      Off in every default: 20,000 steps gained 0.022 ACC on the digits on
+      average but only in 5 of 10 seeds, nothing on 5,000-image
+      Fashion-MNIST subsets, and lost on iris (README, Results).
     - `backbone="dense"`: the paper's autoencoder with `dims`. `"conv"` is
       DCEC's convolutional autoencoder (Guo et al. 2017;
       `build_conv_autoencoder`), for image data only: convolutions with
@@ -274,7 +277,8 @@ def conv_recipe(recipe: Recipe) -> Recipe:
 RECIPES["digits_idec"] = idec_recipe(RECIPES["digits"])
 RECIPES["fashion_mnist_idec"] = idec_recipe(RECIPES["fashion_mnist"])
 # The digits recipe with its pretraining budgeted in steps: at least 20,000
-# (300 epochs of the 1,797 digits are 2,400), 2,500 epochs.
+# (300 epochs of the 1,797 digits are 2,400), 2,500 epochs. The best mean
+# measured on the digits (0.845 +- 0.049 over ten seeds, DEC 0.823 +- 0.010).
 RECIPES["digits_pretrain_20k"] = RECIPES["digits"].replace(pretrain_min_steps=20000)
 RECIPES["digits_conv"] = conv_recipe(RECIPES["digits"])
 RECIPES["fashion_mnist_conv"] = conv_recipe(RECIPES["fashion_mnist"])
