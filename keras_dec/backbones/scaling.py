@@ -45,29 +45,14 @@ def fit_scaling(x: np.ndarray, method: str) -> keras.layers.Normalization | None
     return _layer(mean, variance)
 
 
-def fit_scaling_blocks(blocks, method: str) -> keras.layers.Normalization | None:
-    """`fit_scaling` over a stream of row blocks (one pass, float64 sums).
+class ScalingFit:
+    """`fit_scaling` over row blocks seen one at a time (float64 sums), so a pass
+    that does other work fits the scaling too: `ShardStream.check(visit=fit.add)`
+    checks, hashes and measures a stream in one read.
 
     Min-max gives the same layer as `fit_scaling` on all the rows; the
     standard scaling's variance is `E[x^2] - E[x]^2`, equal to NumPy's
     two-pass variance up to rounding.
-
-    Example:
-
-    >>> x = np.array([[0.0, 10.0], [4.0, 30.0], [2.0, 20.0]], "float32")
-    >>> layer = fit_scaling_blocks([x[:1], x[1:]], "minmax")
-    >>> keras.ops.convert_to_numpy(layer(x)).tolist()
-    [[0.0, 0.0], [1.0, 1.0], [0.5, 0.5]]
-    """
-    fit = ScalingFit(method)
-    for block in blocks:
-        fit.add(block)
-    return fit.layer()
-
-
-class ScalingFit:
-    """`fit_scaling_blocks` one block at a time, for a pass that also does other work
-    (`ShardStream.check(visit=fit.add)` checks, hashes and fits in one read).
 
     Example:
 
