@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from benchmarks import fashion_mnist as bench
@@ -78,4 +79,20 @@ def test_the_tabular_benchmark_records_each_run_and_the_budget(tmp_path, monkeyp
     assert run["recipe"]["pretrain_min_steps"] == 7 and report["machine"]["pretrain_min_steps"] == 7
     assert run["shape"] == [150, 4] and run["diverged"] is None
     assert [r["step"] for r in run["refreshes"]][:2] == [0, 5]
-    assert "| iris | 150x4 | 0.887 ± 0.000 |" in (tmp_path / "tabular.md").read_text()
+    assert "| iris | 150x4 | - | 0.887 ± 0.000 |" in (tmp_path / "tabular.md").read_text()
+
+
+def test_the_blobs_ceiling_is_each_points_nearest_true_centre():
+    from sklearn import datasets
+
+    from benchmarks import tabular
+
+    x, y, centres = datasets.make_blobs(1000, n_features=2, centers=5, cluster_std=2.5,
+                                        random_state=2, return_centers=True)
+    distances = np.linalg.norm(x[:, None, :] - centres[None], axis=-1)
+    # make_blobs numbers the blobs as its centres, so no matching is needed.
+    expected = np.mean(distances.argmin(1) == y)
+    assert tabular.nearest_centre_accuracy("blobs2") == pytest.approx(expected)
+    assert 0.6 < expected < 0.7  # overlapping blobs: no clustering recovers them all
+    assert tabular.nearest_centre_accuracy("blobs10") == 1.0
+    assert tabular.nearest_centre_accuracy("iris") is None
