@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
@@ -69,29 +70,29 @@ class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         self,
         n_clusters: int = 8,
         *,
-        dims=None,
-        pretrain_method=None,
-        pretrain_epochs=None,
-        pretrain_learning_rate=None,
-        pretrain_momentum=None,
-        pretrain_schedule=None,
-        pretrain_batch_size=None,
-        batch_size=None,
-        n_init=None,
-        alpha=None,
-        update_interval=None,
-        tol=None,
-        max_iter=None,
-        learning_rate=None,
-        momentum=None,
-        pretrain_clipnorm=None,
-        clustering=None,
-        gamma=None,
-        pretrain_optimizer=None,
-        pretrain_min_steps=None,
+        dims: Sequence[int] | None = None,
+        pretrain_method: str | None = None,
+        pretrain_epochs: int | None = None,
+        pretrain_learning_rate: float | None = None,
+        pretrain_momentum: float | None = None,
+        pretrain_schedule: str | None = None,
+        pretrain_batch_size: int | None = None,
+        batch_size: int | None = None,
+        n_init: int | None = None,
+        alpha: float | None = None,
+        update_interval: int | None = None,
+        tol: float | None = None,
+        max_iter: int | None = None,
+        learning_rate: float | None = None,
+        momentum: float | None = None,
+        pretrain_clipnorm: float | None = None,
+        clustering: str | None = None,
+        gamma: float | None = None,
+        pretrain_optimizer: str | None = None,
+        pretrain_min_steps: int | None = None,
         scale: str = "none",
         device_loop: bool | None = None,
-        random_state=None,
+        random_state: int | None = None,
         verbose: int = 0,
     ):
         self.n_clusters = n_clusters

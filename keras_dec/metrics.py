@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import (
     adjusted_rand_score,
@@ -28,7 +29,7 @@ def _check_labels(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
     return y_true, y_pred
 
 
-def cluster_accuracy(y_true, y_pred) -> float:
+def cluster_accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Unsupervised clustering accuracy: the best one-to-one cluster->label match.
 
     ACC = max over mappings m of mean(y_true == m(y_pred)), solved by the
@@ -48,7 +49,7 @@ def cluster_accuracy(y_true, y_pred) -> float:
     return float(counts[rows, cols].sum() / y_true.size)
 
 
-def evaluate_clustering(y_true, y_pred) -> dict[str, float]:
+def evaluate_clustering(y_true: ArrayLike, y_pred: ArrayLike) -> dict[str, float]:
     """ACC, NMI and ARI of a clustering against labels, as a dict.
 
     Example:
@@ -64,7 +65,9 @@ def evaluate_clustering(y_true, y_pred) -> dict[str, float]:
     }
 
 
-def label_free_indices(z, labels, seed: int | None = 0) -> dict[str, float | None]:
+def label_free_indices(
+    z: ArrayLike, labels: ArrayLike, seed: int | None = 0
+) -> dict[str, float | None]:
     """Silhouette and Calinski-Harabasz of a clustering of the points `z` (no labels needed).
 
     Both grow with clusters that are compact and far apart (silhouette in

@@ -9,9 +9,11 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Sequence
 
 import keras
 import numpy as np
+from numpy.typing import ArrayLike
 
 from keras_dec.backbones.autoencoder import build_autoencoder, decoder_of, encoder_of
 from keras_dec.backbones.conv_autoencoder import build_conv_autoencoder, conv_image_shape
@@ -248,17 +250,17 @@ def _array_data(x, y, n_clusters, device_loop, scale) -> _Data:
 
 
 def train_dec(
-    x,
+    x: ArrayLike | ShardStream,
     n_clusters: int,
     recipe: Recipe | None = None,
-    y=None,
+    y: ArrayLike | None = None,
     output: str | os.PathLike | None = None,
     seed: int | None = None,
     baseline_kmeans: bool = False,
     verbose: int = 1,
     data_source: str | None = None,
-    pretrain_callbacks=None,
-    dec_callbacks=None,
+    pretrain_callbacks: Sequence[keras.callbacks.Callback] | None = None,
+    dec_callbacks: Sequence[keras.callbacks.Callback] | None = None,
     checkpoint_every: int = 1,
     fresh: bool = False,
     device_loop: bool | None = None,

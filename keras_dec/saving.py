@@ -8,7 +8,7 @@ import zipfile
 import keras
 
 
-def load_model(path: str | os.PathLike, compile: bool = True):
+def load_model(path: str | os.PathLike, compile: bool = True) -> keras.Model:
     """Loads a `.keras` file with Keras' safe mode on, and a clear error if it is unusable.
 
     Safe mode refuses models that carry Python code (a `Lambda` layer): such a

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import keras
 import numpy as np
+from numpy.typing import ArrayLike
 
 from keras_dec.backend import enable_determinism
 from keras_dec.metrics import kl_to_target, label_free_indices
@@ -15,8 +18,8 @@ CRITERIA = ("generalizability", "silhouette", "calinski_harabasz")
 
 
 def select_n_clusters(
-    x,
-    candidates,
+    x: ArrayLike,
+    candidates: Iterable[int],
     recipe: Recipe | None = None,
     validation_fraction: float = 0.2,
     seed: int | None = 0,

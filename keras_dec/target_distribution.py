@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from keras import ops
+from numpy.typing import ArrayLike
 
 _TINY = float(np.finfo("float32").tiny)
 
 
-def target_distribution(q, frequencies):
+def target_distribution(q: ArrayLike, frequencies: ArrayLike | None) -> Any:
     """The paper's target P from soft assignments Q (eq. 3).
 
         p_ij = (q_ij^2 / f_j) / sum_j' (q_ij'^2 / f_j'),   f_j = sum_i q_ij
@@ -39,7 +42,7 @@ def target_distribution(q, frequencies):
     return ops.softmax(log_weight, axis=-1)
 
 
-def kl_divergence(p, log_q):
+def kl_divergence(p: ArrayLike, log_q: ArrayLike) -> Any:
     """Per-sample KL(P || Q) = sum_j p_ij (log p_ij - log q_ij).
 
     Takes `log q` (e.g. a `log_softmax`) rather than `q` so that tiny

@@ -23,7 +23,7 @@ def build_autoencoder(
     input_dim: int,
     dims: Sequence[int] = DEFAULT_DIMS,
     activation: str = "relu",
-    kernel_initializer=None,
+    kernel_initializer: str | keras.initializers.Initializer | None = None,
     seed: int | None = None,
 ) -> tuple[keras.Model, keras.Model]:
     """Builds the symmetric DEC autoencoder and its encoder.

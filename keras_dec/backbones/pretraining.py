@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import keras
 import numpy as np
+from numpy.typing import ArrayLike
 
 from keras_dec.recipe import PRETRAIN_METHODS as METHODS
 from keras_dec.utils.data import inputs_only, is_tf_dataset
 from keras_dec.utils.validation import check_features, check_fraction, check_int
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 
 def _clone_optimizer(optimizer, default) -> keras.optimizers.Optimizer:
@@ -21,16 +28,16 @@ def _clone_optimizer(optimizer, default) -> keras.optimizers.Optimizer:
 
 def pretrain_autoencoder(
     autoencoder: keras.Model,
-    x,
+    x: ArrayLike | tf.data.Dataset,
     method: str = "end_to_end",
     epochs: int = 300,
     batch_size: int = 256,
-    optimizer=None,
+    optimizer: str | keras.optimizers.Optimizer | None = None,
     layerwise_epochs: int | None = None,
     dropout_rate: float = 0.2,
-    callbacks=None,
-    verbose="auto",
-    jit_compile="auto",
+    callbacks: Sequence[keras.callbacks.Callback] | None = None,
+    verbose: int | str = "auto",
+    jit_compile: bool | str = "auto",
     seed: int | None = None,
 ) -> keras.callbacks.History:
     """Pretrains an autoencoder to reconstruct its input (mean squared error).

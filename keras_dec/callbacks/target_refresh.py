@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import math
 import time
+from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 
 class TargetRefresh(keras.callbacks.Callback):
@@ -47,7 +52,8 @@ class TargetRefresh(keras.callbacks.Callback):
     True
     """
 
-    def __init__(self, data, verbose: int = 0, ordered: bool = False, labels=None):
+    def __init__(self, data: ArrayLike | tf.data.Dataset, verbose: int = 0, ordered: bool = False,
+                 labels: ArrayLike | None = None):
         super().__init__()
         if labels is not None and not ordered:
             raise ValueError("`labels` need `ordered=True` data: a shuffled stream's clusters "

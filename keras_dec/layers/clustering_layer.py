@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 from keras import ops
+from numpy.typing import ArrayLike
 
 from keras_dec.utils.validation import check_int, check_positive_float
 
@@ -52,7 +53,8 @@ class ClusteringLayer(keras.layers.Layer):
         Analysis", ICML 2016 (arXiv:1511.06335), eq. 1.
     """
 
-    def __init__(self, n_clusters, alpha=1.0, initial_centers=None, **kwargs):
+    def __init__(self, n_clusters: int, alpha: float = 1.0,
+                 initial_centers: ArrayLike | None = None, **kwargs):
         super().__init__(**kwargs)
         self.n_clusters = check_int("n_clusters", n_clusters, 1)
         self.alpha = check_positive_float("alpha", alpha)

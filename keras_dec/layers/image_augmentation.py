@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import keras
 from keras import ops
 
@@ -56,7 +58,8 @@ class ImageAugmentation(keras.layers.Layer):
         Augmentation", ACML 2018.
     """
 
-    def __init__(self, image_shape, shift=0.1, rotation=10.0, seed=None, **kwargs):
+    def __init__(self, image_shape: Sequence[int], shift: float = 0.1, rotation: float = 10.0,
+                 seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         try:
             image_shape = tuple(image_shape)

@@ -104,13 +104,13 @@ class DEC(DECTrainer, keras.Model):
 
     def __init__(
         self,
-        encoder,
-        n_clusters,
-        alpha=1.0,
-        update_interval=140,
-        tol=1e-3,
-        refresh_batch_size=1024,
-        augmentation=None,
+        encoder: keras.Model,
+        n_clusters: int,
+        alpha: float = 1.0,
+        update_interval: int = 140,
+        tol: float = 1e-3,
+        refresh_batch_size: int = 1024,
+        augmentation: keras.layers.Layer | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)

@@ -56,7 +56,8 @@ class IDEC(DEC):
         Structure Preservation", IJCAI 2017.
     """
 
-    def __init__(self, encoder, decoder, n_clusters, gamma=0.1, **kwargs):
+    def __init__(self, encoder: keras.Model, decoder: keras.Model, n_clusters: int,
+                 gamma: float = 0.1, **kwargs):
         super().__init__(encoder, n_clusters, **kwargs)
         if not isinstance(decoder, keras.Model):
             raise TypeError(
