@@ -25,6 +25,16 @@ import time
 import numpy as np
 
 METHODS = ("kmeans_raw", "autoencoder_kmeans", "dec")
+TABLES = ("iris", "wine", "breast_cancer", "digits")  # scikit-learn's bundled tables
+
+
+def data_name(name: str) -> str:
+    """`name` if it is a bundled table or `blobs<width>`; argparse's type for `--data`."""
+    width = name.removeprefix("blobs")
+    if name in TABLES or (name.startswith("blobs") and width.isdigit() and int(width) > 0):
+        return name
+    raise argparse.ArgumentTypeError(
+        f"expected one of {', '.join(TABLES)} or blobs<width> (e.g. blobs2), got {name!r}")
 
 
 def _blobs(name: str):
@@ -118,7 +128,7 @@ def table(runs: list[dict]) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", nargs="+",
+    parser.add_argument("--data", nargs="+", type=data_name,
                         default=["iris", "wine", "breast_cancer", "digits",
                                  "blobs2", "blobs10", "blobs50"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])

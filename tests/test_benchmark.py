@@ -82,6 +82,18 @@ def test_the_tabular_benchmark_records_each_run_and_the_budget(tmp_path, monkeyp
     assert "| iris | 150x4 | - | 0.887 ± 0.000 |" in (tmp_path / "tabular.md").read_text()
 
 
+@pytest.mark.parametrize("name", ["foo", "blobs", "blobsx", "blobs0"])
+def test_the_tabular_benchmark_refuses_an_unknown_data_set(name, tmp_path, capsys):
+    from benchmarks import tabular
+
+    with pytest.raises(SystemExit):
+        tabular.main(["--data", name, "--out", str(tmp_path)])
+    expected = ("expected one of iris, wine, breast_cancer, digits or blobs<width> (e.g. "
+                f"blobs2), got {name!r}")
+    assert expected in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
 def test_the_blobs_ceiling_is_each_points_nearest_true_centre():
     from sklearn import datasets
 
