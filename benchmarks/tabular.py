@@ -129,8 +129,7 @@ def table(runs: list[dict]) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", nargs="+", type=data_name,
-                        default=["iris", "wine", "breast_cancer", "digits",
-                                 "blobs2", "blobs10", "blobs50"])
+                        default=[*TABLES, "blobs2", "blobs10", "blobs50"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--out", default="benchmarks/results/tabular")
     parser.add_argument("--clustering", choices=("dec", "idec"), default="dec",
