@@ -140,8 +140,9 @@ class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         """Trains DEC on `X` (`y` is ignored); returns `self`."""
         from keras_dec.pipeline import train_dec
 
-        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
-        X = np.asarray(X, dtype="float32")
+        # Integer dtypes are kept, so that `train_dec` applies its scaling rule
+        # (unscaled integers need `scale`) exactly as for every other entry point.
+        X = validate_data(self, X, dtype="numeric", ensure_min_samples=2)
         if X.shape[0] < self.n_clusters:
             raise ValueError(
                 f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}."
@@ -150,10 +151,12 @@ class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             X, self.n_clusters, self.recipe(*X.shape), seed=self._seed(),
             verbose=self.verbose, device_loop=self.device_loop, scale=self.scale,
         )
+        X = np.asarray(X, dtype="float32")
         self.model_ = dec
         self.report_ = report
         self.cluster_centers_ = dec.cluster_centers_
-        self.labels_ = self._soft_assignments(dec.embed(X)).argmax(axis=1).astype("int32")
+        self.labels_ = self._soft_assignments(dec.embed(X, check_input=False)).argmax(
+            axis=1).astype("int32")
         self.n_iter_ = dec.n_iter_
         return self
 

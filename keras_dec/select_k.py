@@ -9,10 +9,15 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from keras_dec.backend import enable_determinism
+from keras_dec.datasets.shard_stream import ShardStream
 from keras_dec.metrics import kl_to_target, label_free_indices
-from keras_dec.pipeline import _Checkpoints, _image_shape, _resolve_device_loop, _Run
+from keras_dec.pipeline.builders import required_image_shape
+from keras_dec.pipeline.data import prepare_training_data
+from keras_dec.pipeline.epochs import epoch_runner, resolve_device_loop
+from keras_dec.pipeline.run_folder import Checkpoints
+from keras_dec.pipeline.stages import Cluster, InitializeCenters, Pretrain, Run, run_stages
 from keras_dec.recipe import Recipe, recipe_for
-from keras_dec.utils.validation import check_features, check_fraction, check_int
+from keras_dec.utils.validation import check_fraction, check_int
 
 CRITERIA = ("generalizability", "silhouette", "calinski_harabasz")
 
@@ -48,7 +53,8 @@ def select_n_clusters(
         x: float array `(n_samples, n_features, ...)`, scaled; flattened.
         candidates: iterable of at least two ints >= 2.
         recipe: `Recipe`; defaults to `recipe_for` the training split's shape.
-        validation_fraction: float in (0, 1), rows held out for L_validation.
+        validation_fraction: float in (0, 1), rows held out for L_validation;
+            both sides of the split need at least max(candidates) rows.
         seed: int or None; fixes the split and every random choice.
         verbose: int, 1 shows Keras progress bars.
         device_loop: as `train_dec`'s.
@@ -78,35 +84,48 @@ def select_n_clusters(
     if not 0 < validation_fraction < 1:
         raise ValueError("`validation_fraction` must be strictly between 0 and 1. Received: "
                          f"validation_fraction={validation_fraction}")
-    x = check_features(x, "x", min_samples=2 * max(candidates))
-    input_shape = x.shape[1:]
-    x = x.reshape(len(x), -1)
+    if isinstance(x, ShardStream):
+        raise TypeError("`select_n_clusters` needs the data in memory (it splits the rows). "
+                        "Received: a ShardStream; pass a sample of it, e.g. "
+                        "stream.sample(100_000, 0)[1]")
+    data = prepare_training_data(x, 2 * max(candidates))
+    x = data.x
     order = np.random.default_rng(seed).permutation(len(x))
-    n_validation = min(max(int(round(validation_fraction * len(x))), max(candidates)),
-                       len(x) - max(candidates))
-    x_validation, x_train = x[order[:n_validation]], x[order[n_validation:]]
-    recipe = recipe or recipe_for(*x_train.shape)
-    image_shape = _image_shape(recipe, input_shape, data_source, None)
-    device_loop = _resolve_device_loop(device_loop)
+    n_validation = int(round(validation_fraction * len(x)))
+    if not max(candidates) <= n_validation <= len(x) - max(candidates):
+        raise ValueError(
+            f"`validation_fraction` must leave at least max(candidates)={max(candidates)} rows "
+            f"on each side of the split of {len(x)} rows. Received: "
+            f"validation_fraction={validation_fraction} ({n_validation} rows held out)"
+        )
+    validation, train = data.subset(order[:n_validation]), data.subset(order[n_validation:])
+    x_validation, x_train = validation.x, train.x
+    recipe = recipe or recipe_for(*train.shape)
+    image_shape = required_image_shape(recipe, train, data_source)
+    device_loop = resolve_device_loop(device_loop, train)
     if seed is not None:
         keras.utils.set_random_seed(seed)
         enable_determinism()
 
-    def run():
-        return _Run(x_train, None, recipe, seed, {"seconds": {}}, _Checkpoints(None, {}),
-                    verbose, 1, device_loop, image_shape=image_shape)
+    def run(n_clusters, models=None):
+        return Run(train, recipe, n_clusters, seed, Checkpoints(None, {}),
+                   epoch_runner(device_loop, train, seed, verbose), verbose=verbose,
+                   image_shape=image_shape, models=dict(models or {}))
 
-    autoencoder = run().pretrain()
+    pretraining = run(max(candidates))
+    run_stages([Pretrain()], pretraining)
+    autoencoder = pretraining.models["autoencoder"]
     pretrained = autoencoder.get_weights()
     table = []
     for k in candidates:
         autoencoder.set_weights(pretrained)  # DEC trains the shared encoder layers
-        stage = run()
-        dec = stage.initialize_dec(autoencoder, k)
-        stage.train_dec(dec)
-        loss_train = kl_to_target(dec.predict(x_train, verbose=0))
-        loss_validation = kl_to_target(dec.predict(x_validation, verbose=0))
-        indices = label_free_indices(dec.embed(x), dec.predict_clusters(x), seed or 0)
+        clustering = run(k, {"autoencoder": autoencoder})
+        run_stages([InitializeCenters(), Cluster()], clustering)
+        dec = clustering.models["dec"]
+        loss_train = kl_to_target(dec.predict(x_train, verbose=0, check_input=False))
+        loss_validation = kl_to_target(dec.predict(x_validation, verbose=0, check_input=False))
+        indices = label_free_indices(dec.embed(x, check_input=False),
+                                     dec.predict_clusters(x, check_input=False), seed or 0)
         table.append({
             "n_clusters": k,
             "generalizability": loss_train / loss_validation if loss_validation > 0 else None,

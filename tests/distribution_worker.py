@@ -39,15 +39,15 @@ def main():
     devices = jax.devices()
     one = train()
     two = train(keras.distribution.DataParallel(devices=devices))
-    from keras_dec.pipeline import _resolve_device_loop
+    from keras_dec.pipeline.epochs import resolve_device_loop
 
     try:
-        _resolve_device_loop(True)
+        resolve_device_loop(True)
         refused = None
     except ValueError as e:
         refused = str(e)
     print(json.dumps({
-        "device_loop_default": _resolve_device_loop(None),
+        "device_loop_default": resolve_device_loop(None),
         "device_loop_refused": refused,
         "devices": len(devices),
         "centres_max_diff": float(np.max(np.abs(one[0] - two[0]))),

@@ -147,20 +147,25 @@ def images(n=96):
 
 
 def test_pretraining_sees_a_fresh_seeded_draw_each_epoch():
-    from keras_dec.pipeline import _Run
+    from keras_dec.pipeline.builders import augmented_rows
 
-    run = _Run.__new__(_Run)  # only the fields `_pretrain_x` reads
-    run.recipe, run.seed, run.image_shape = RECIPE, 3, (8, 8)
-    run.x_fit = images().reshape(96, -1)
-    first, again, second = run._pretrain_x(0), run._pretrain_x(0), run._pretrain_x(1)
+    rows = images().reshape(96, -1)
+
+    def draw(epoch, recipe=RECIPE):
+        return augmented_rows(recipe, (8, 8), 3, rows, epoch)
+
+    first, again, second = draw(0), draw(0), draw(1)
     np.testing.assert_array_equal(first, again)
-    assert first.shape == run.x_fit.shape and not np.allclose(first, second)
-    assert not np.allclose(first, run.x_fit)
-    run.recipe = RECIPE.replace(augment="clustering")
-    assert run._pretrain_x(0) is run.x_fit
-    assert isinstance(run._augmentation("dec"), ImageAugmentation)
-    run.recipe = RECIPE.replace(augment="pretrain")
-    assert run._augmentation("dec") is None and run._augmentation("pretrain") is not None
+    assert first.shape == rows.shape and not np.allclose(first, second)
+    assert not np.allclose(first, rows)
+    assert draw(0, RECIPE.replace(augment="clustering")) is None
+    from keras_dec.pipeline.builders import build_augmentation
+
+    assert isinstance(build_augmentation(RECIPE.replace(augment="clustering"), (8, 8), 3, "dec"),
+                      ImageAugmentation)
+    pretrain_only = RECIPE.replace(augment="pretrain")
+    assert build_augmentation(pretrain_only, (8, 8), 3, "dec") is None
+    assert build_augmentation(pretrain_only, (8, 8), 3, "pretrain") is not None
 
 
 class _Interrupt(keras.callbacks.Callback):

@@ -24,7 +24,8 @@ def test_train_digits_writes_model_and_metrics(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "DEC" in result.stdout and "ACC" in result.stdout
     report = json.loads((out / "metrics.json").read_text())
-    assert set(report["seconds"]) == {"kmeans_raw", "pretrain", "kmeans_init", "dec", "total"}
+    assert set(report["seconds"]) == {"kmeans_raw", "pretrain", "kmeans_init", "dec", "evaluate",
+                                     "total"}
     assert report["dec_iterations"] == 10 and report["converged"] is False
     assert {"acc", "nmi", "ari"} <= set(report["dec"]) and "autoencoder_kmeans" in report
     assert (out / "model.keras").is_file() and (out / "history.csv").is_file()

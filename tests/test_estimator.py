@@ -16,9 +16,24 @@ TINY = dict(dims=(8, 2), pretrain_epochs=2, pretrain_learning_rate=0.1, max_iter
             update_interval=3, n_init=3, random_state=0)
 
 
-@parametrize_with_checks([DECClustering(n_clusters=3, **TINY)])
+# Integer features other than 0/1 are unscaled counts or pixels: refused without
+# `scale`, as by every entry point of keras-dec; scikit-learn's dtype check feeds 0..2.
+INTEGER_RULE = {"check_estimators_dtypes": "unscaled integers need scale='minmax' or "
+                "'standard', as everywhere in keras-dec"}
+
+
+@parametrize_with_checks([DECClustering(n_clusters=3, **TINY)],
+                         expected_failed_checks=lambda estimator: INTEGER_RULE)
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
+
+
+def test_unscaled_integers_follow_the_one_rule():
+    counts = np.random.default_rng(0).integers(0, 100, (60, 4))
+    with pytest.raises(ValueError, match="`x` holds integers from 0 to 99: unscaled"):
+        DECClustering(n_clusters=3, **TINY).fit(counts)
+    model = DECClustering(n_clusters=3, scale="minmax", **TINY).fit(counts)
+    assert model.labels_.shape == (60,)
 
 
 def _blobs():

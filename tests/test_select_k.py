@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from sklearn.preprocessing import minmax_scale
 
-import keras_dec.pipeline as pipeline
 from keras_dec.cli import main
 from keras_dec.metrics import kl_to_target
+from keras_dec.pipeline.stages import Pretrain
 from keras_dec.recipe import Recipe, recipe_for
 from keras_dec.select_k import select_n_clusters, suggest
 from keras_dec.target_distribution import kl_divergence, target_distribution
@@ -25,9 +25,8 @@ def _four_clusters_bent():
 
 def test_four_bent_clusters_are_found_and_the_autoencoder_is_pretrained_once(monkeypatch):
     calls = []
-    pretrain = pipeline._Run.pretrain
-    monkeypatch.setattr(pipeline._Run, "pretrain",
-                        lambda self, *a: calls.append(1) or pretrain(self, *a))
+    pretrain = Pretrain.run
+    monkeypatch.setattr(Pretrain, "run", lambda self, run: calls.append(1) or pretrain(self, run))
     x = _four_clusters_bent()
     recipe = recipe_for(*x.shape).replace(pretrain_epochs=30, max_iter=200)
     result = select_n_clusters(x, [3, 4, 5], recipe, seed=0)

@@ -8,13 +8,16 @@ import numpy as np
 import pytest
 from conftest import needs_tensorflow
 
-from keras_dec import pipeline
 from keras_dec.backbones.scaling import scale
 from keras_dec.cli import main
 from keras_dec.datasets.shard_stream import ShardStream
 from keras_dec.datasets.shards import write_shard
 from keras_dec.metrics import evaluate_clustering
+from keras_dec.models.dec import DEC
+from keras_dec.pipeline import data as pipeline_data
 from keras_dec.pipeline import train_dec
+from keras_dec.pipeline.seeding import draw_key
+from keras_dec.pipeline.stages import Pretrain
 from keras_dec.recipe import Recipe
 
 pytestmark = needs_tensorflow  # the stream is a tf.data pipeline, on every backend
@@ -62,7 +65,7 @@ def test_each_epoch_is_a_seeded_permutation_of_every_row(blob_shards):
     stream = ShardStream(folder, block_rows=64)
 
     def epoch(seed, stage, number):
-        return np.concatenate(list(stream.dataset(100, seed, stage, number)))
+        return np.concatenate(list(stream.dataset(100, draw_key(seed, "order", stage, number))))
 
     first = epoch(0, "dec", 0)
     assert first.shape == x.shape
@@ -70,7 +73,7 @@ def test_each_epoch_is_a_seeded_permutation_of_every_row(blob_shards):
     np.testing.assert_array_equal(epoch(0, "dec", 0), first)  # same seed and epoch
     assert not np.array_equal(epoch(0, "dec", 1), first)
     assert not np.array_equal(epoch(0, "pretrain", 0), first)
-    pairs = list(stream.dataset(100, 0, "dec", 0, pairs=True, steps=3))
+    pairs = list(stream.dataset(100, draw_key(0, "order", "dec", 0), pairs=True, steps=3))
     assert len(pairs) == 3 and all(np.array_equal(a, b) for a, b in pairs)
 
 
@@ -104,14 +107,14 @@ def test_train_dec_on_a_stream_finds_the_blobs_and_records_it(blob_shards, tmp_p
 def test_kmeans_runs_on_a_bounded_sample(blob_shards, monkeypatch):
     folder, _ = blob_shards
     seen = []
-    original = pipeline.DEC.initialize_centers
+    original = DEC.initialize_centers
 
     def spy(self, x, *args, **kwargs):
         seen.append(len(x))
         return original(self, x, *args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "KMEANS_MAX_SAMPLES", 300)
-    monkeypatch.setattr(pipeline.DEC, "initialize_centers", spy)
+    monkeypatch.setattr(pipeline_data, "KMEANS_MAX_SAMPLES", 300)
+    monkeypatch.setattr(DEC, "initialize_centers", spy)
     _, report = train_dec(ShardStream(folder), 4, RECIPE.replace(max_iter=5), seed=0,
                           verbose=0)
     assert seen == [300] and report["kmeans_sample"] == 300
@@ -131,11 +134,11 @@ def test_a_scaled_stream_is_read_once_before_training(blob_shards, monkeypatch):
 
     seen = []
 
-    def stop_before_pretraining(run, callbacks=None):
-        seen.append(run.scaling)
+    def stop_before_pretraining(stage, run):
+        seen.append(run.data.scaling)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(pipeline._StreamRun, "pretrain", stop_before_pretraining)
+    monkeypatch.setattr(Pretrain, "run", stop_before_pretraining)
     with pytest.raises(KeyboardInterrupt):
         train_dec(ShardStream(folder, block_rows=64), 4, RECIPE, seed=0, verbose=0,
                   scale="standard")

@@ -119,10 +119,10 @@ def _kmeans_labels(x, n_init):
     ((0.767, 0.514), (0.1827, 0.1825), "no clear evidence either way (silhouette gaps +0.253"),
 ])
 def test_the_verdict_needs_a_clear_gap_in_both_spaces(embedding, features, verdict):
-    from keras_dec.pipeline import _label_free_lines
+    from keras_dec.pipeline import label_free_lines
 
     def space(dec, raw):
         return {"dec": {"silhouette": dec}, "kmeans_raw": {"silhouette": raw}}
 
-    lines = _label_free_lines({"embedding": space(*embedding), "features": space(*features)})
+    lines = label_free_lines({"embedding": space(*embedding), "features": space(*features)})
     assert lines[-1].startswith("  Without labels: ") and verdict in lines[-1]

@@ -39,6 +39,7 @@ def pretrain_autoencoder(
     verbose: int | str = "auto",
     jit_compile: bool | str = "auto",
     seed: int | None = None,
+    check_input: bool = True,
 ) -> keras.callbacks.History:
     """Pretrains an autoencoder to reconstruct its input (mean squared error).
 
@@ -68,6 +69,9 @@ def pretrain_autoencoder(
         verbose: passed to `fit`.
         jit_compile: passed to `compile` (XLA).
         seed: int or None, seed of the dropout layers.
+        check_input: bool, check an array `x` (numbers, finite, the
+            autoencoder's width). `train_dec` passes False for the data it
+            checked on entry, as scikit-learn's trees take `check_input`.
 
     Returns:
         The `History` of the end-to-end stage.
@@ -95,9 +99,10 @@ def pretrain_autoencoder(
 
     if is_tf_dataset(x):
         features = inputs_only(x)
+    elif check_input:
+        features = check_features(x, "x", n_features=autoencoder.input_shape[1:])
     else:
-        n_features = autoencoder.input_shape[1:]
-        features = check_features(x, "x", n_features=n_features)
+        features = x
 
     if method == "layerwise":
         _greedy_layerwise(

@@ -14,7 +14,6 @@ from keras_dec.utils.validation import check_int, check_scaled
 # shuffle buffer: what the stream holds in memory, whatever the data's size.
 BLOCK_ROWS = 4096
 SHUFFLE_ROWS = 16384
-_STAGES = ("pretrain", "dec")
 
 
 class ShardStream:
@@ -160,12 +159,22 @@ class ShardStream:
             indices = np.sort(np.random.default_rng(seed).choice(n, size, replace=False))
         return indices, self.take(indices)
 
-    def dataset(self, batch_size: int, seed: int | None, stage: str, epoch: int,
-                pairs: bool = False, steps: int | None = None, transform=None):
-        """One epoch's training stream: batches of rows (or `(x, x)` pairs), seeded order."""
+    def dataset(self, batch_size: int, key=None, pairs: bool = False, steps: int | None = None,
+                transform=None):
+        """One epoch's training stream: batches of rows (or `(x, x)` pairs), seeded order.
+
+        Args:
+            batch_size: int, rows per batch.
+            key: the `numpy.random.default_rng` seed of the epoch's order
+                (shard order, block orders, shuffle), e.g. the pipeline's
+                `draw_key(seed, "order", stage, epoch)`; None for a fresh one.
+            pairs: bool, yield `(x, x)` (for the autoencoder).
+            steps: int or None, cut the epoch to this many batches.
+            transform: optional function applied to each block (scaling).
+        """
         import tensorflow as tf
 
-        rng = np.random.default_rng(None if seed is None else [seed, _STAGES.index(stage), epoch])
+        rng = np.random.default_rng(key)
         n_shards = len(self.paths)
         shard_order = rng.permutation(n_shards)
         block_seeds = rng.integers(2**31, size=n_shards)

@@ -247,7 +247,8 @@ class DEC(DECTrainer, keras.Model):
         return logs
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, callbacks=None, target_data=None,
-            target_data_ordered=False, refresh_verbose=0, refresh_labels=None, **kwargs):
+            target_data_ordered=False, refresh_verbose=0, refresh_labels=None,
+            check_input=True, **kwargs):
         """Trains with `model.fit` semantics; refreshes P and stops at `tol`.
 
         Args:
@@ -267,6 +268,9 @@ class DEC(DECTrainer, keras.Model):
             refresh_labels: optional true labels of the refresh data (in its
                 fixed order), only to record ACC at each refresh
                 (`history.refreshes`); never used for training.
+            check_input: bool, check array `x` and `target_data` (numbers,
+                finite, the encoder's input shape). `train_dec` passes False
+                for data it checked once on entry.
 
         Returns:
             The `History`; `history.history` holds `loss` (KL) and
@@ -284,7 +288,8 @@ class DEC(DECTrainer, keras.Model):
             refresh_data, ordered = inputs_only(x), False
         else:
             # Arrays are refreshed in their own (fixed) order, whatever `shuffle` does.
-            x = self._check_array(x)
+            if check_input:
+                x = self._check_array(x)
             refresh_data, ordered = x, True
         if target_data is not None:
             if is_tf_dataset(target_data):
@@ -292,7 +297,8 @@ class DEC(DECTrainer, keras.Model):
                 refresh_data = inputs_only(target_data)
                 ordered = bool(target_data_ordered)
             else:
-                refresh_data = self._check_array(target_data, name="target_data")
+                refresh_data = (self._check_array(target_data, name="target_data")
+                                if check_input else target_data)
                 ordered = True
         infinite = -1  # tf.data.INFINITE_CARDINALITY
         if is_tf_dataset(refresh_data) and int(refresh_data.cardinality()) == infinite:
@@ -314,19 +320,19 @@ class DEC(DECTrainer, keras.Model):
         self.refresh_log_.extend(refresher.records)
         return history
 
-    def predict(self, x, batch_size=None, **kwargs):
-        """Soft assignments Q for `x`, as `keras.Model.predict`."""
+    def predict(self, x, batch_size=None, check_input=True, **kwargs):
+        """Soft assignments Q for `x`, as `keras.Model.predict` (`check_input` as in `fit`)."""
         self._check_initialized()
         if is_tf_dataset(x):
             self._check_dataset(x, "x")
-        else:
+        elif check_input:
             x = self._check_array(x, min_samples=1)
         return super().predict(x, batch_size=batch_size or self.refresh_batch_size, **kwargs)
 
     # -- DEC API -----------------------------------------------------------
 
     def initialize_centers(self, x, n_init: int = 20, seed: int | None = None,
-                           batch_size: int | None = None) -> DEC:
+                           batch_size: int | None = None, check_input: bool = True) -> DEC:
         """Sets the centres by k-means (scikit-learn, `n_init` restarts) on the embeddings.
 
         Also resets the target so that the next `fit` starts with a refresh.
@@ -336,6 +342,7 @@ class DEC(DECTrainer, keras.Model):
             n_init: int, k-means restarts (paper and reference port: 20).
             seed: int or None, the k-means random state.
             batch_size: int, batch size of the embedding pass.
+            check_input: bool, check an array `x` (see `fit`).
 
         Returns:
             `self`; `self.initial_labels_` holds the k-means labels.
@@ -343,7 +350,7 @@ class DEC(DECTrainer, keras.Model):
         from sklearn.cluster import KMeans
 
         n_init = check_int("n_init", n_init, 1)
-        embeddings = self.embed(x, batch_size=batch_size, _check=False)
+        embeddings = self.embed(x, batch_size=batch_size, check_input=check_input)
         if embeddings.shape[0] < self.n_clusters:
             raise ValueError(
                 f"`x` must have at least n_clusters={self.n_clusters} samples. "
@@ -368,10 +375,11 @@ class DEC(DECTrainer, keras.Model):
         self.converged.assign(False)
         return self
 
-    def embed(self, x, batch_size: int | None = None, _check: bool = True) -> np.ndarray:
-        """The encoder's embeddings of `x`, as a NumPy array."""
+    def embed(self, x, batch_size: int | None = None, check_input: bool = True) -> np.ndarray:
+        """The encoder's embeddings of `x`, as a NumPy array (`check_input` as in `fit`)."""
         if not is_tf_dataset(x):
-            x = self._check_array(x, min_samples=1)
+            if check_input:
+                x = self._check_array(x, min_samples=1)
         else:
             self._check_dataset(x, "x")
             x = inputs_only(x)
@@ -379,16 +387,22 @@ class DEC(DECTrainer, keras.Model):
             self.encoder.predict(x, batch_size=batch_size or self.refresh_batch_size, verbose=0)
         )
 
-    def predict_clusters(self, x, batch_size: int | None = None) -> np.ndarray:
-        """Hard cluster ids (argmax of Q), int32 `(n_samples,)`."""
-        q = self.predict(x, batch_size=batch_size, verbose=0)
+    def predict_clusters(self, x, batch_size: int | None = None,
+                         check_input: bool = True) -> np.ndarray:
+        """Hard cluster ids (argmax of Q), int32 `(n_samples,)` (`check_input` as in `fit`)."""
+        q = self.predict(x, batch_size=batch_size, verbose=0, check_input=check_input)
         return np.argmax(q, axis=1).astype("int32")
 
     def set_centers(self, centers) -> None:
-        """Sets the cluster centres, `(n_clusters, embedding_dim)`, and marks them ready."""
+        """Sets the cluster centres, `(n_clusters, embedding_dim)`, and marks them ready.
+
+        As after `initialize_centers`, the next `fit` starts with a target
+        refresh and the model no longer counts as converged.
+        """
         self.clustering.set_centers(centers)
         self.centers_initialized.assign(True)
         self.target_refreshes.assign(0)
+        self.converged.assign(False)
 
     @property
     def cluster_centers_(self) -> np.ndarray:

@@ -1,0 +1,36 @@
+"""Stage 2: k-means on the embeddings gives DEC's initial centres."""
+
+from __future__ import annotations
+
+from keras_dec.metrics import evaluate_clustering
+from keras_dec.pipeline.builders import (
+    build_augmentation,
+    build_clustering_model,
+    compile_clustering_model,
+)
+from keras_dec.pipeline.stages.base import Run, Stage
+
+
+class InitializeCenters(Stage):
+    """Builds DEC (or IDEC) on the pretrained encoder and sets its centres by k-means.
+
+    k-means (the recipe's `n_init` restarts) runs on the embeddings of
+    `data.points`: every row of an array, a stream's sample. Leaves the
+    compiled model in `run.models["dec"]` (checkpointed) and the k-means
+    labels as the "autoencoder_kmeans" baseline.
+    """
+
+    name = "kmeans_init"
+
+    def run(self, run: Run) -> None:
+        recipe = run.recipe
+        augmentation = build_augmentation(recipe, run.image_shape, run.seed, "dec")
+        dec = build_clustering_model(recipe, run.model("autoencoder"), run.n_clusters,
+                                     run.data.scaling, augmentation)
+        dec.initialize_centers(run.data.points, n_init=recipe.n_init, seed=run.seed,
+                               check_input=False)
+        run.labels["autoencoder_kmeans"] = dec.initial_labels_
+        if run.data.y is not None:
+            run.report["autoencoder_kmeans"] = evaluate_clustering(run.data.y, dec.initial_labels_)
+        compile_clustering_model(recipe, dec)
+        run.checkpoint(self.name, 0, dec, "dec")

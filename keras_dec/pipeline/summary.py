@@ -1,0 +1,64 @@
+"""A run's report as a few lines of text (what `keras-dec train` prints)."""
+
+from __future__ import annotations
+
+
+def format_summary(report: dict) -> str:
+    """A few human-readable lines about a `train_dec` report."""
+    lines = [
+        f"DEC on {report['n_samples']} x {report['n_features']}, "
+        f"{report['n_clusters']} clusters: {report['dec_iterations']} iterations, "
+        f"{'converged (label change < tol)' if report['converged'] else 'stopped at max_iter'}",
+    ]
+    for key, name in (("kmeans_raw", "k-means (raw)"), ("autoencoder_kmeans", "AE + k-means"),
+                      ("dec", "DEC")):
+        if key in report:
+            m = report[key]
+            lines.append(f"  {name:14s} ACC {m['acc']:.4f}  NMI {m['nmi']:.4f}  ARI {m['ari']:.4f}")
+    lines.extend(label_free_lines(report.get("label_free", {})))
+    times = ", ".join(f"{k} {v:.1f}s" for k, v in report["seconds"].items())
+    lines.append(f"  time: {times}")
+    if report.get("resumed"):
+        lines.append(f"  ({report['resumed']})")
+    return "\n".join(lines)
+
+
+# The silhouette difference below which the summary calls two clusterings even.
+SILHOUETTE_MARGIN = 0.01
+
+
+def label_free_lines(label_free: dict) -> list[str]:
+    """The label-free indices per method and space, and one plain verdict on DEC.
+
+    Each space favours one side: DEC's embedding is where DEC sharpened its
+    clusters, the input features are where k-means minimised its spread. The
+    verdict says DEC did better (or worse) than k-means only when its
+    silhouette is ahead (or behind) by more than `SILHOUETTE_MARGIN` in both.
+    """
+    names = {"kmeans_raw": "k-means (raw)", "autoencoder_kmeans": "AE + k-means", "dec": "DEC"}
+    where = {"embedding": "DEC's embedding", "features": "the input features"}
+    lines = []
+    for key, name in names.items():
+        cells = []
+        for space, label in where.items():
+            m = label_free.get(space, {}).get(key)
+            if m and m["silhouette"] is not None:
+                cells.append(f"{m['silhouette']:.3f} in {label}")
+        if cells:
+            lines.append(f"  {name:14s} silhouette {', '.join(cells)}")
+    gaps = []
+    for space in where:
+        dec = label_free.get(space, {}).get("dec")
+        raw = label_free.get(space, {}).get("kmeans_raw")
+        if dec and raw and dec["silhouette"] is not None and raw["silhouette"] is not None:
+            gaps.append(dec["silhouette"] - raw["silhouette"])
+    if len(gaps) == 2:
+        if min(gaps) > SILHOUETTE_MARGIN:
+            text = "DEC's clusters are better separated than k-means' in both spaces"
+        elif max(gaps) < -SILHOUETTE_MARGIN:
+            text = "DEC's clusters are less well separated than k-means' in both spaces"
+        else:
+            text = (f"no clear evidence either way (silhouette gaps {gaps[0]:+.3f} and "
+                    f"{gaps[1]:+.3f}; each space favours its own method)")
+        lines.append(f"  Without labels: {text}.")
+    return lines

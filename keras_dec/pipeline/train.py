@@ -1,0 +1,224 @@
+"""`train_dec`: the DEC pipeline as a sequence of named stages, resumable after a kill."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Sequence
+
+import keras
+from numpy.typing import ArrayLike
+
+from keras_dec.backend import enable_determinism
+from keras_dec.datasets.shard_stream import ShardStream
+from keras_dec.models.dec import DEC
+from keras_dec.pipeline.builders import required_image_shape
+from keras_dec.pipeline.data import TrainingData, prepare_training_data
+from keras_dec.pipeline.epochs import epoch_runner, resolve_device_loop
+from keras_dec.pipeline.run_folder import (
+    MODEL_FILE,
+    Checkpoints,
+    load_checkpoint,
+    read_metrics,
+    write_run,
+)
+from keras_dec.pipeline.stages import (
+    Cluster,
+    Evaluate,
+    InitializeCenters,
+    KMeansBaseline,
+    Pretrain,
+    Run,
+    run_stages,
+)
+from keras_dec.recipe import Recipe, recipe_for
+from keras_dec.utils.folder_lock import exclusive_folder
+from keras_dec.utils.validation import check_int
+from keras_dec.version import __version__
+
+
+def train_dec(
+    x: ArrayLike | ShardStream,
+    n_clusters: int,
+    recipe: Recipe | None = None,
+    y: ArrayLike | None = None,
+    output: str | os.PathLike | None = None,
+    seed: int | None = None,
+    baseline_kmeans: bool = False,
+    verbose: int = 1,
+    data_source: str | None = None,
+    pretrain_callbacks: Sequence[keras.callbacks.Callback] | None = None,
+    dec_callbacks: Sequence[keras.callbacks.Callback] | None = None,
+    checkpoint_every: int = 1,
+    fresh: bool = False,
+    device_loop: bool | None = None,
+    scale: str = "none",
+) -> tuple[DEC, dict]:
+    """Runs pretraining, k-means initialisation and DEC; returns the model and a report.
+
+    With `output`, the run checkpoints itself to `<output>/checkpoints/`
+    (every `checkpoint_every` epochs of pretraining and of DEC, and after
+    k-means), each file written atomically, and calling `train_dec` again
+    with the same arguments continues from the last checkpoint; a finished
+    run is not redone. With `seed`, every random choice (weights, per-epoch
+    sample order, k-means) is fixed and TensorFlow's op determinism is on,
+    so two runs, or a killed-and-resumed run and an uninterrupted one, end
+    with the same cluster assignments.
+
+    Args:
+        x: float array `(n_samples, n_features, ...)` (flattened), or a
+            `ShardStream` for data larger than memory: each epoch is then
+            streamed from the shards (`tf.data`, seeded shuffle), DEC's
+            target refresh streams them in a fixed order, and k-means
+            initialisation and the label-free report use a seeded sample of
+            at most `KMEANS_MAX_SAMPLES` (100,000) rows (all rows below that).
+            Streams take no `y`, no layerwise pretraining and no device loop.
+        n_clusters: int >= 1.
+        recipe: `Recipe`; defaults to `recipe_for(n_samples, n_features)`:
+            the reference recipe for 100 features or more, a narrower one
+            for tabular data.
+        y: optional int labels, only for the ACC/NMI/ARI report.
+        output: optional folder; receives `model.keras`, `metrics.json`,
+            `history.csv` and `checkpoints/`.
+        seed: int or None, for a repeatable run.
+        baseline_kmeans: bool, also report k-means on the raw features.
+        verbose: int, 0 silent, 1 Keras progress bars (`format_summary`
+            turns the report into a few lines to print).
+        data_source: str or None, recorded in the report (the dataset name
+            or file), so `keras-dec export` can find the data again. Also
+            how flat rows of a built-in image data set ("digits",
+            "fashion_mnist", "mnist") are known to be images, for
+            `recipe.augment` and `recipe.backbone="conv"`, which need image
+            data: (n, height, width[, channels]) arrays, or such rows.
+        pretrain_callbacks: Keras callbacks for the pretraining epochs.
+        dec_callbacks: Keras callbacks for the DEC epochs.
+        checkpoint_every: int >= 1, epochs between checkpoints.
+        fresh: bool, discard existing checkpoints in `output` first.
+        device_loop: bool or None. True trains with the data held on the
+            accelerator and many steps per compiled call (`DeviceLoop`, JAX
+            only); the sample order, the steps and the results are those of
+            `fit`. Batch-level callbacks then fire once per stretch of steps
+            (up to the epoch's end or DEC's next target refresh), as with
+            `steps_per_execution`. None (default) uses it on JAX, where it is
+            the fast path, and `fit` elsewhere.
+        scale: "none" (default), "minmax" or "standard": scale each feature
+            (fitted on `x`) inside the model. The autoencoder pretrains on
+            the scaled data, the k-means baseline clusters it, and DEC's
+            encoder starts with the scaling layer, so the saved model,
+            `predict` and the exported graphs take raw features. With a
+            scaling, integer features (counts, pixels) are accepted.
+
+    The run is a sequence of named stages (`keras_dec.pipeline.stages`):
+    the optional k-means baseline, pretraining, k-means initialisation, DEC
+    and evaluation; each is timed in `report["seconds"]` and resumes from
+    its own checkpoint. The data is checked once, on entry
+    (`prepare_training_data`). A checkpointed run is refused, naming what
+    changed, when resumed with other data, seed, recipe, scaling or Keras
+    backend.
+
+    Returns:
+        `(dec, report)`; the report is what `metrics.json` holds.
+
+    Example:
+
+    >>> from keras_dec.datasets import load_digits
+    >>> x, y = load_digits()
+    >>> recipe = Recipe(dims=(32, 8), pretrain_epochs=2, max_iter=10)
+    >>> dec, report = train_dec(x[:200], 10, recipe, y=y[:200], seed=0, verbose=0)
+    >>> sorted(report["dec"])
+    ['acc', 'ari', 'nmi']
+    """
+    n_clusters = check_int("n_clusters", n_clusters, 1)
+    output = _check_output(output)
+    checkpoint_every = check_int("checkpoint_every", checkpoint_every, 1)
+    data = prepare_training_data(x, n_clusters, y=y, scale=scale, seed=seed)
+    device_loop = resolve_device_loop(device_loop, data)
+    recipe = recipe or recipe_for(*data.shape)
+    if not data.in_memory and recipe.pretrain_method == "layerwise":
+        raise ValueError("Layerwise pretraining needs the data in memory; use "
+                         "pretrain_method='end_to_end' with a ShardStream. Received: "
+                         "pretrain_method='layerwise'")
+    image_shape = required_image_shape(recipe, data, data_source)
+    stages = [KMeansBaseline()] if baseline_kmeans else []
+    stages += [Pretrain(), InitializeCenters(), Cluster(), Evaluate()]
+    with contextlib.ExitStack() as stack:
+        if output is not None:
+            # One writer per output folder; a second run fails here, before any work.
+            stack.enter_context(exclusive_folder(output, "keras-dec train"))
+        ckpt = Checkpoints(output, run_identity(data, n_clusters, recipe, seed))
+        ckpt.load(fresh)
+        if ckpt.stage == "done" and output is not None:
+            try:
+                report = read_metrics(output)
+            except (ValueError, FileNotFoundError) as e:
+                raise ValueError(f"The finished run's report {e} Rerun with --fresh to start "
+                                 "over.") from None
+            report["resumed"] = "already finished"
+            return load_checkpoint(os.path.join(output, MODEL_FILE), DEC), report
+        if seed is not None:
+            keras.utils.set_random_seed(seed)
+            enable_determinism()
+        if not ckpt.report:
+            ckpt.state["report"] = new_report(data, n_clusters, recipe, seed, data_source)
+        run = Run(data, recipe, n_clusters, seed, ckpt, epoch_runner(device_loop, data, seed,
+                                                                     verbose),
+                  verbose=verbose, checkpoint_every=checkpoint_every, image_shape=image_shape,
+                  callbacks={"pretrain": list(pretrain_callbacks or []),
+                             "dec": list(dec_callbacks or [])})
+        run_stages(stages, run)
+        dec, report = run.model("dec", DEC), run.report
+        seconds = report["seconds"]
+        seconds["total"] = sum(v for k, v in seconds.items() if k != "total")
+        if output is not None:
+            write_run(output, dec, report)
+            ckpt.save("done", 0)
+        return dec, report
+
+
+def run_identity(data: TrainingData, n_clusters: int, recipe: Recipe, seed: int | None) -> dict:
+    """What makes two runs the same run: a checkpoint of any other is not resumed.
+
+    The Keras backend is part of it: float results differ between backends,
+    so a run started on one is not continued on another.
+    """
+    return {
+        "n_samples": data.n_samples, "n_features": data.n_features, "n_clusters": n_clusters,
+        "seed": seed, "recipe": recipe.to_dict(), "scale": data.scale,
+        "data_sha256": data.digest, "backend": keras.backend.backend(),
+    }
+
+
+def new_report(data: TrainingData, n_clusters: int, recipe: Recipe, seed: int | None,
+               data_source: str | None) -> dict:
+    """The report a run starts with; the stages add their results and times to it."""
+    report = {
+        "package_version": __version__,
+        "backend": keras.backend.backend(),
+        "n_samples": data.n_samples,
+        "n_features": data.n_features,
+        "input_shape": list(data.input_shape),
+        "scale": data.scale,
+        "n_clusters": n_clusters,
+        "seed": seed,
+        "data_source": data_source,
+        "data_sha256": data.digest,
+        "recipe": recipe.to_dict(),
+        "seconds": {},
+    }
+    if not data.in_memory:
+        report["shards"] = len(data.stream.paths)
+        report["kmeans_sample"] = len(data.points)
+    return report
+
+
+def _check_output(output) -> str | None:
+    if output is None:
+        return None
+    output = os.fspath(output)
+    if not output.strip():
+        raise ValueError(f"`output` must name a folder. Received: output={output!r}")
+    if os.path.exists(output) and not os.path.isdir(output):
+        raise ValueError(
+            f"`output` must be a folder, but {output!r} is a file. Received: output={output!r}"
+        )
+    return output
