@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import os
 
 import numpy as np
 
 from keras_dec.datasets.image_shapes import image_shape_of
+from keras_dec.utils.validation import check_features
 
 REPORT_FOLDER = "report"
 
@@ -20,7 +20,7 @@ def image_shape(metrics: dict) -> tuple[int, ...] | None:
 
 
 def write_report(run_dir: str | os.PathLike, x, y=None, map_method: str = "tsne",
-                 seed: int = 0) -> str:
+                 seed: int = 0, check_input: bool = True) -> str:
     """Draws a trained run's figures into `<run_dir>/report/` and writes `report.html`.
 
     The page is self-contained (the PNGs are embedded), so it can be mailed
@@ -36,20 +36,24 @@ def write_report(run_dir: str | os.PathLike, x, y=None, map_method: str = "tsne"
         y: optional labels.
         map_method: "tsne" or "pca".
         seed: int, for the map's sample and t-SNE.
+        check_input: bool, check `x` (numbers, finite, the model's input
+            shape); the CLI passes False for rows it prepared and checked.
 
     Returns:
         The path of report.html.
     """
     from keras_dec import plots
+    from keras_dec.pipeline.run_folder import MODEL_FILE, read_metrics
     from keras_dec.saving import load_model
     from keras_dec.utils import atomic
 
     run_dir = os.fspath(run_dir)
-    with open(os.path.join(run_dir, "metrics.json"), encoding="utf-8") as f:
-        metrics = json.load(f)
-    model = load_model(os.path.join(run_dir, "model.keras"))
-    x = np.asarray(x, dtype="float32").reshape(len(x), -1)
-    q = np.asarray(model.predict(x, verbose=0))
+    metrics = read_metrics(run_dir)
+    model = load_model(os.path.join(run_dir, MODEL_FILE))
+    if check_input:
+        x = check_features(np.asarray(x).reshape(len(x), -1), "x",
+                           n_features=tuple(model.encoder.input_shape[1:]))
+    q = np.asarray(model.predict(x, verbose=0, check_input=False))
     labels = q.argmax(axis=1)
     folder = os.path.join(run_dir, REPORT_FOLDER)
     os.makedirs(folder, exist_ok=True)
@@ -63,7 +67,8 @@ def write_report(run_dir: str | os.PathLike, x, y=None, map_method: str = "tsne"
         path, _ = plots.plot_cluster_grid(x.reshape(len(x), *shape), q, out("clusters.png"))
         figures.append(("Top-scoring samples of each cluster", path))
     figures.append(("The embedding in 2-D", plots.plot_embedding_map(
-        model.embed(x), labels, out("embedding.png"), y=y, method=map_method, seed=seed)))
+        model.embed(x, check_input=False), labels, out("embedding.png"), y=y, method=map_method,
+        seed=seed)))
     figures.append(("Training", plots.plot_training_curves(metrics, out("training.png"))))
     figures.append(("Cluster sizes", plots.plot_cluster_sizes(labels, model.n_clusters,
                                                               out("sizes.png"))))

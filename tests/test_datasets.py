@@ -112,7 +112,7 @@ def test_load_array_errors(tmp_path):
     with pytest.raises(ValueError, match="is not a NumPy .npy file: no NPY magic number"):
         load_array(tmp_path / "fake.npy")
     np.savez(tmp_path / "two.npz", a=np.zeros(2), b=np.zeros(2))
-    with pytest.raises(ValueError, match=r"holds arrays \['a', 'b'\]; pass `key`"):
+    with pytest.raises(ValueError, match=r"holds arrays \['a', 'b'\] and none is named x: save the features as `x`"):
         load_array(tmp_path / "two.npz")
     (tmp_path / "text.csv").write_text("a,b\nx,y\n")
     with pytest.raises(ValueError, match="is not a valid .csv file"):

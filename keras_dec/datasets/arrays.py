@@ -7,6 +7,7 @@ import zipfile
 
 import numpy as np
 
+from keras_dec.datasets.readers import npy_header, read_csv, read_npy
 from keras_dec.utils.validation import check_float32_range
 
 EXTENSIONS = (".npy", ".npz", ".csv")
@@ -20,10 +21,13 @@ def load_array(
     - `.npy`: one array of features; no labels.
     - `.npz`: features under `key` (default: `"x"`, or the only array), labels
       under `labels_key` if present.
-    - `.csv`: comma-separated numbers, one row per sample; a first line that
-      is not numeric is taken as a header.
+    - `.csv`: comma-separated numbers, one row per sample, by the rules of
+      `keras_dec.datasets.readers` (headers, pandas' index column, a UTF-8
+      byte-order mark, whole numbers read as integers).
 
-    Files are read with `allow_pickle=False`: nothing is ever unpickled.
+    Files are read with `allow_pickle=False`: nothing is ever unpickled. A
+    `.npy` header is checked against the file's size before anything is
+    allocated.
 
     Returns:
         `(x, y)`: the features, float32 (integer arrays keep their integer
@@ -34,8 +38,6 @@ def load_array(
 
     >>> import os, tempfile
     >>> import numpy as np
-
-from keras_dec.utils.validation import check_float32_range
     >>> path = os.path.join(tempfile.mkdtemp(), "features.npy")
     >>> np.save(path, np.eye(3))
     >>> x, y = load_array(path)
@@ -53,15 +55,7 @@ from keras_dec.utils.validation import check_float32_range
     y = None
     try:
         if ext == ".npy":
-            with open(path, "rb") as f:
-                head = f.read(6)
-            if head != b"\x93NUMPY":
-                kind = "gzip data" if head[:2] == b"\x1f\x8b" else f"bytes {head!r}"
-                raise ValueError(
-                    f"{path!r} is not a NumPy .npy file: no NPY magic number at its start "
-                    f"(found {kind}). Save features with numpy.save, or use .csv/.npz."
-                )
-            x = np.load(path, allow_pickle=False)
+            x = read_npy(path)
         elif ext == ".npz":
             with np.load(path, allow_pickle=False) as archive:
                 names = list(archive.files)
@@ -69,14 +63,18 @@ from keras_dec.utils.validation import check_float32_range
                     key = "x" if "x" in names else (names[0] if len(names) == 1 else None)
                 if key not in names:
                     raise ValueError(
-                        f"{path!r} holds arrays {names}; pass `key` to choose the features. "
-                        f"Received: key={key!r}"
+                        f"{path!r} holds arrays {names} and none is named "
+                        f"{'x' if key is None else repr(key)}: save the features as `x` "
+                        "(numpy.savez(path, x=features, y=labels)), or pass `key` to "
+                        "keras_dec.datasets.load_array."
                     )
+                with archive.zip.open(f"{key}.npy") as member:
+                    npy_header(member)
                 x = archive[key]
                 if labels_key in names and labels_key != key:
                     y = archive[labels_key]
         else:
-            x = _read_csv(path)
+            x = read_csv(path, name=repr(path))
     except (OSError, zipfile.BadZipFile, EOFError) as e:
         raise ValueError(f"{path!r} is not a valid {ext} file: {e}") from None
     except ValueError as e:
@@ -92,9 +90,9 @@ from keras_dec.utils.validation import check_float32_range
         raise ValueError(
             f"{path!r} must hold numeric features. Received: an array of dtype {x.dtype}"
         )
-    if x.dtype.kind != "i" and x.dtype.kind != "u":
+    if x.dtype.kind not in "iu":
         check_float32_range(x, "x")
-        x = x.astype("float32")
+        x = x.astype("float32", copy=False)
     if y is not None:
         y = _labels(y, path, labels_key)
     return x, y
@@ -122,14 +120,3 @@ def _labels(y: np.ndarray, path: str, name: str) -> np.ndarray:
         )
     raise ValueError(f"The {where} must be integers or strings. Received: dtype {y.dtype}")
 
-
-def _read_csv(path: str) -> np.ndarray:
-    with open(path, encoding="utf-8") as f:
-        first = f.readline()
-    try:
-        [float(v) for v in first.strip().split(",")]
-        skip = 0
-    except ValueError:
-        skip = 1
-    x = np.loadtxt(path, delimiter=",", skiprows=skip, dtype="float64", ndmin=2)
-    return x

@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 
+from keras_dec.datasets.readers import npy_header
 from keras_dec.datasets.shards import list_shards, read_shard
 from keras_dec.utils.validation import check_int, check_scaled
 
@@ -226,11 +227,9 @@ def _transformed(block, transform):
 def _npy_header(path: str) -> tuple[int, ...]:
     """The shape stored in a `.npy` file's header (nothing else is read)."""
     try:
-        mapped = np.load(path, mmap_mode="r", allow_pickle=False)
+        shape = npy_header(path)[0]
     except Exception as e:
         raise ValueError(f"Shard {path!r} could not be read: {e}") from e
-    shape = tuple(mapped.shape)
-    del mapped
     if len(shape) < 2:
         raise ValueError(f"Shard {path!r} must have shape (n_rows, n_features, ...). "
                          f"Received: shape {shape}")

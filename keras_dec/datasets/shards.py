@@ -16,6 +16,7 @@ import struct
 
 import numpy as np
 
+from keras_dec.datasets.readers import read_csv, read_npy
 from keras_dec.utils.validation import check_features
 
 SHARD_EXTENSIONS = (".npy", ".csv", ".tfrecord", ".tfrecords")
@@ -23,10 +24,12 @@ TFRECORD_KEY = "features"
 
 
 def list_shards(source: str | os.PathLike) -> list[str]:
-    """The shard files a folder or a glob names, sorted.
+    """The shard files a file, a folder or a glob names, sorted.
 
-    A folder stands for every shard file directly in it. Every file must end
-    with one of `SHARD_EXTENSIONS`.
+    An existing file is that file, whatever characters its name holds
+    (`data[1].npy` is not a glob); a folder stands for every shard file
+    directly in it; only a name that is neither is taken as a glob. Every
+    file must end with one of `SHARD_EXTENSIONS`.
 
     Example:
 
@@ -39,18 +42,37 @@ def list_shards(source: str | os.PathLike) -> list[str]:
     ['part-0.npy', 'part-1.npy']
     """
     source = os.fspath(source)
-    if os.path.isdir(source):
+    if os.path.isfile(source):
+        paths = [source]
+    elif os.path.isdir(source):
         paths = [os.path.join(source, n) for n in os.listdir(source)
                  if n.lower().endswith(SHARD_EXTENSIONS) and not n.startswith(".")]
     else:
         paths = [p for p in glob.glob(source) if os.path.isfile(p)]
     if not paths:
         raise FileNotFoundError(
-            f"No shard files found. Received: {source!r} (a folder of "
+            f"No shard files found. Received: {source!r} (a file, a folder of "
             f"{'/'.join(SHARD_EXTENSIONS)} files, or a glob such as 'shards/*.npy')"
         )
     check_shard_names(paths)
     return sorted(paths)
+
+
+def is_shard_source(source: str | os.PathLike) -> bool:
+    """Whether `source` names shards (a folder, a glob, a TFRecord file), not one array file.
+
+    An existing `.npy`/`.csv`/`.npz` file is one array file, even if its
+    name holds glob characters.
+
+    Example:
+
+    >>> is_shard_source("shards/*.npy"), is_shard_source("features.npy")
+    (True, False)
+    """
+    source = os.fspath(source)
+    if source.lower().endswith((".tfrecord", ".tfrecords")) or os.path.isdir(source):
+        return True
+    return not os.path.isfile(source) and any(c in source for c in "*?[")
 
 
 def check_shard_names(paths) -> None:
@@ -71,7 +93,9 @@ def read_shard(
 ) -> np.ndarray:
     """The rows of one shard as a 2-D float32 array (or a memory map).
 
-    Rows of more than one dimension (images) are flattened. Any problem
+    Integer shards keep their integer dtype, so that callers can apply the
+    scaling rule (`check_scaled`) as for an integer `.npy` array. Rows of
+    more than one dimension (images) are flattened. Any problem
     (an unreadable file, NaN or Inf, a feature count other than
     `n_features`) raises `ValueError` naming the shard.
 
@@ -99,13 +123,13 @@ def read_shard(
     ext = os.path.splitext(path)[1].lower()
     try:
         if ext == ".npy" and mmap:
-            x = np.load(path, mmap_mode="r", allow_pickle=False)
+            x = read_npy(path, mmap=True)
         elif ext == ".npy":
             with opener(path, "rb") as f:
-                x = np.load(io.BytesIO(f.read()), allow_pickle=False)
+                x = read_npy(io.BytesIO(f.read()))
         elif ext == ".csv":
             with opener(path, "rb") as f:
-                x = _parse_csv(f.read().decode("utf-8"))
+                x = read_csv(f.read(), name=repr(path))
         else:
             with opener(path, "rb") as f:
                 _check_tfrecord_framing(f.read())
@@ -121,7 +145,9 @@ def read_shard(
             raise ValueError(f"Shard {path!r} must have shape (n_rows, {n_features}). "
                              f"Received: shape {x.shape}")
         return x
-    return check_features(x, f"shard {path!r}", n_features=n_features)
+    checked = check_features(x, f"shard {path!r}", n_features=n_features)
+    # Integers stay integers, so that the scaling rule (`check_scaled`) sees them.
+    return x if x.dtype.kind in "iu" else checked
 
 
 def write_shard(path: str | os.PathLike, x) -> None:
@@ -154,15 +180,6 @@ def write_shard(path: str | os.PathLike, x) -> None:
                 example = tf.train.Example(
                     features=tf.train.Features(feature={TFRECORD_KEY: feature}))
                 writer.write(example.SerializeToString())
-
-
-def _parse_csv(text: str) -> np.ndarray:
-    lines = text.splitlines()
-    try:  # a first line that is not numeric is a header
-        [float(v) for v in lines[0].split(",")]
-    except (ValueError, IndexError):
-        lines = lines[1:]
-    return np.loadtxt(lines, delimiter=",", dtype="float64", ndmin=2)
 
 
 def _check_tfrecord_framing(data: bytes) -> None:

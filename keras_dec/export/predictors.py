@@ -57,11 +57,41 @@ class SavedModelPredictor:
         return _in_batches(lambda b: self.fn(features=tf.constant(b)), x, batch_size)
 
 
-class TFLitePredictor:
-    """Runs the `predict` signature of a `.tflite` file with LiteRT."""
+def tflite_manifest(path: str | os.PathLike) -> dict:
+    """The manifest `export_for_serving` wrote beside a `.tflite` file, or {} without one.
 
-    # A .tflite file carries no metadata here: whether it scales its input is unknown.
-    scales_input = False
+    `<name>-v<version>-<mode>.tflite` has its manifest in `<name>-v<version>.json`.
+
+    Example:
+
+    >>> tflite_manifest("no/such/dec-v1-int8.tflite")
+    {}
+    """
+    import json
+    import re
+
+    path = os.fspath(path)
+    match = re.fullmatch(r"(.+)-v(\d+)-[a-z0-9]+\.tflite", os.path.basename(path))
+    if match is None:
+        return {}
+    manifest = os.path.join(os.path.dirname(path), f"{match[1]}-v{match[2]}.json")
+    if not os.path.isfile(manifest):
+        return {}
+    try:
+        with open(manifest, encoding="utf-8") as f:
+            info = json.load(f)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"The TFLite manifest {manifest!r} is unreadable ({e}).") from None
+    return info if isinstance(info, dict) else {}
+
+
+class TFLitePredictor:
+    """Runs the `predict` signature of a `.tflite` file with LiteRT.
+
+    Whether the model scales raw features itself (`scales_input`) comes
+    from the manifest `export_for_serving` writes beside the file; a file
+    without one is taken to need scaled input.
+    """
 
     def __init__(self, path):
         try:
@@ -74,10 +104,39 @@ class TFLitePredictor:
         self.interpreter = Interpreter(model_path=os.fspath(path))
         self.runner = self.interpreter.get_signature_runner("predict")
         self.input_shape = tuple(self.runner.get_input_details()["features"]["shape"][1:])
+        self.scales_input = bool(tflite_manifest(path).get("input_scaling", False))
 
     def predict(self, x, batch_size: int = 1024):
         return _in_batches(lambda b: self.runner(features=np.ascontiguousarray(b)), x,
                            batch_size)
+
+
+def trained_input_shape(model_path: str | os.PathLike) -> list[int] | None:
+    """The per-sample shape a model was trained on, or None where unknown.
+
+    From the run's `metrics.json` beside a `.keras` file, the SavedModel's
+    metadata, or a `.tflite` file's manifest.
+
+    Example:
+
+    >>> trained_input_shape("no/such/model.keras") is None
+    True
+    """
+    path = os.fspath(model_path)
+    if os.path.isdir(path):
+        from keras_dec.export.saved_model import read_metadata
+
+        try:
+            return read_metadata(path).get("training", {}).get("input_shape")
+        except (OSError, ValueError):
+            return None
+    if path.endswith(".keras"):
+        from keras_dec.pipeline.run_folder import metrics_beside
+
+        return metrics_beside(path).get("input_shape")
+    if path.endswith(".tflite"):
+        return tflite_manifest(path).get("training", {}).get("input_shape")
+    return None
 
 
 def load_predictor(path: str | os.PathLike):

@@ -105,8 +105,10 @@ def export_saved_model(
             f"`model` must be a keras_dec.DEC. Received: model of type {type(model).__name__}"
         )
     model._check_initialized()
-    if not name or os.sep in name or name.startswith(".") or (os.altsep and os.altsep in name):
-        raise ValueError(f"`name` must be a plain folder name. Received: name={name!r}")
+    if (not isinstance(name, str) or not name.strip() or name != name.strip() or os.sep in name
+            or name.startswith(".") or (os.altsep and os.altsep in name)):
+        raise ValueError("`name` must be a plain folder name (no path separators, no leading "
+                         f"dot or surrounding spaces). Received: name={name!r}")
     model_dir = os.path.join(os.fspath(base_path), name)
     if version is None:
         version = next_version(model_dir)

@@ -5,13 +5,20 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
+import tempfile
 
 import numpy as np
 
 from keras_dec.export.parity import check_parity
-from keras_dec.export.saved_model import export_saved_model, next_version
+from keras_dec.export.saved_model import METADATA_FILE, export_saved_model, next_version
 from keras_dec.export.tflite import QUANTIZATIONS, export_tflite
+from keras_dec.utils import atomic
 from keras_dec.utils.folder_lock import exclusive_folder
+
+TFLITE_FOLDER = "tflite"
+# Written while a version's TFLite files and SavedModel folder are being published.
+JOURNAL_FILE = ".keras-dec-export.json"
 
 
 def export_for_serving(
@@ -27,12 +34,20 @@ def export_for_serving(
 ) -> dict:
     """Exports a DEC model for TF Serving and LiteRT, checks parity, then publishes.
 
-    Writes `<base_path>/<name>/<version>/` (SavedModel) and
+    Writes `<base_path>/<name>/<version>/` (SavedModel),
     `<base_path>/tflite/<name>-v<version>-<mode>.tflite` for each requested
-    quantization. With `parity=True` every format is compared with the Keras
-    model on `x` *before* the version folder is renamed into place: when a
-    check fails, `ParityError` is raised and nothing is published (no
-    version folder, no .tflite files), so a polling server never loads it.
+    quantization and `<base_path>/tflite/<name>-v<version>.json`, the TFLite
+    files' manifest (input shape, whether the model scales its input). With
+    `parity=True` every format is compared with the Keras model on `x`
+    *before* anything is published: when a check fails, `ParityError` is
+    raised and nothing is published (no version folder, no .tflite files),
+    so a polling server never loads it.
+
+    Everything is built in staging folders; the TFLite files are then
+    renamed into place, and the SavedModel folder last, under a journal: a
+    kill at any point leaves either a complete version with its TFLite files,
+    or (after `recover_interrupted_export`, which the next export runs)
+    nothing.
 
     Args:
         model: a trained `keras_dec.DEC`.
@@ -60,6 +75,9 @@ def export_for_serving(
             raise ValueError(
                 f"`tflite` modes must be among {QUANTIZATIONS}. Received: tflite={tflite!r}"
             )
+    if name == TFLITE_FOLDER:
+        raise ValueError(f"`name` must not be {TFLITE_FOLDER!r}: that folder holds the TFLite "
+                         f"files. Received: name={name!r}")
     if (parity or "int8" in tflite) and x is None:
         raise ValueError(
             "`x` (a sample of the training inputs) is needed for the parity checks and "
@@ -70,14 +88,65 @@ def export_for_serving(
         if max_parity_samples:
             x = x[:max_parity_samples]
     model_dir = os.path.join(os.fspath(base_path), name)
-    tflite_dir = os.path.join(os.fspath(base_path), "tflite")
+    tflite_dir = os.path.join(os.fspath(base_path), TFLITE_FOLDER)
     # One export at a time per base path: a version's SavedModel and its TFLite
     # files are then built from one model, and no export tests another's files.
     with exclusive_folder(base_path, "keras-dec export"), _no_new_empty_folders(
         model_dir, tflite_dir
     ):
+        recover_interrupted_export(base_path)
         return _build_and_publish(model, base_path, name, tflite, x, version, metadata, parity,
                                   model_dir, tflite_dir)
+
+
+def tflite_manifest_path(tflite_dir: str | os.PathLike, name: str, version: int) -> str:
+    """`<tflite_dir>/<name>-v<version>.json`: what the version's TFLite files need to know.
+
+    It says, among other things, whether the model scales raw features
+    itself (`input_scaling`), so a TFLite predictor can apply the same
+    scaling rule as the SavedModel's.
+    """
+    return os.path.join(os.fspath(tflite_dir), f"{name}-v{version}.json")
+
+
+def recover_interrupted_export(base_path: str | os.PathLike) -> list[str]:
+    """Cleans up after an export that was killed; returns the paths it removed.
+
+    Call it holding the base path's lock (`export_for_serving` does). An
+    export publishes a version's TFLite files, then its SavedModel folder,
+    with a journal naming both written before and removed after. A journal
+    left behind whose version folder does not exist means the export died
+    between the two: its TFLite files are removed, so no TFLite file is ever
+    left without its SavedModel. Staging folders (`.tmp-*`) of dead exports
+    are removed too.
+    """
+    base_path = os.fspath(base_path)
+    removed = []
+    journal = os.path.join(base_path, JOURNAL_FILE)
+    if os.path.isfile(journal):
+        try:
+            with open(journal, encoding="utf-8") as f:
+                entry = json.load(f)
+            version_dir, files = entry["saved_model"], list(entry["files"])
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise ValueError(f"The export journal {journal!r} is unreadable ({e}); check the "
+                             "TFLite files of the version it names, then remove it.") from None
+        if not os.path.isdir(os.path.join(base_path, version_dir)):
+            for path in files:
+                path = os.path.join(base_path, path)
+                if os.path.exists(path):
+                    os.remove(path)
+                    removed.append(path)
+        os.remove(journal)
+    for folder in os.listdir(base_path) if os.path.isdir(base_path) else []:
+        folder = os.path.join(base_path, folder)
+        if not os.path.isdir(folder):
+            continue
+        for entry in os.listdir(folder):
+            if entry.startswith(".tmp-") and os.path.isdir(os.path.join(folder, entry)):
+                shutil.rmtree(os.path.join(folder, entry), ignore_errors=True)
+                removed.append(os.path.join(folder, entry))
+    return removed
 
 
 @contextlib.contextmanager
@@ -100,32 +169,68 @@ def _build_and_publish(model, base_path, name, tflite, x, version, metadata, par
     tflite_files = {
         mode: os.path.join(tflite_dir, f"{name}-v{version}-{mode}.tflite") for mode in tflite
     }
-    existing = [p for p in tflite_files.values() if os.path.exists(p)]
+    manifest = tflite_manifest_path(tflite_dir, name, version)
+    published = [*tflite_files.values(), manifest] if tflite else []
+    existing = [p for p in published if os.path.exists(p)]
     if existing:
         raise FileExistsError(f"TFLite file(s) already exist: {existing}; pick another version.")
     result: dict = {"version": version, "tflite": tflite_files, "parity": None}
+    journal = os.path.join(os.fspath(base_path), JOURNAL_FILE)
+    if tflite:
+        os.makedirs(tflite_dir, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=f".tmp-{name}-v{version}-", dir=tflite_dir) if tflite else None
 
-    def build_and_check(staging_dir):
-        try:
-            for mode, path in tflite_files.items():
-                export_tflite(staging_dir, path, mode, representative_data=x)
-            if parity:
-                result["parity"] = check_parity(model, x, staging_dir, tflite_files)
-                with open(os.path.join(staging_dir, "assets.extra", "parity.json"), "w",
-                          encoding="utf-8") as f:
-                    json.dump(result["parity"], f, indent=2, sort_keys=True)
-        except BaseException:
-            for path in tflite_files.values():
-                if os.path.exists(path):
+    def build_check_and_publish_tflite(saved_model_staging):
+        # Everything is built and checked in the staging folders first.
+        staged = {mode: os.path.join(staging, os.path.basename(path))
+                  for mode, path in tflite_files.items()}
+        for mode, path in staged.items():
+            export_tflite(saved_model_staging, path, mode, representative_data=x)
+        if parity:
+            result["parity"] = check_parity(model, x, saved_model_staging, staged)
+            with open(os.path.join(saved_model_staging, "assets.extra", "parity.json"), "w",
+                      encoding="utf-8") as f:
+                json.dump(result["parity"], f, indent=2, sort_keys=True)
+        if not tflite:
+            return
+        with open(os.path.join(saved_model_staging, "assets.extra", METADATA_FILE),
+                  encoding="utf-8") as f:
+            info = json.load(f)
+        info.update(saved_model=os.path.join(name, str(version)),
+                    tflite={mode: os.path.basename(p) for mode, p in tflite_files.items()})
+        staged_manifest = os.path.join(staging, os.path.basename(manifest))
+        with open(staged_manifest, "w", encoding="utf-8") as f:
+            json.dump(info, f, indent=2, sort_keys=True)
+        # Then published: the journal first, so that a kill from here on is
+        # undone by the next export; the SavedModel folder last.
+        atomic.write_json(journal, {
+            "saved_model": os.path.join(name, str(version)),
+            "files": [os.path.relpath(p, base_path) for p in published]})
+        for source, target in [*zip(staged.values(), tflite_files.values()),
+                               (staged_manifest, manifest)]:
+            os.chmod(source, 0o666 & ~atomic.current_umask())
+            os.replace(source, target)
+
+    try:
+        result["saved_model"] = export_saved_model(
+            model, base_path, name=name, version=version, metadata=metadata,
+            validate=build_check_and_publish_tflite)
+    except BaseException:
+        if not os.path.isdir(os.path.join(model_dir, str(version))):
+            for path in published:
+                with contextlib.suppress(FileNotFoundError):
                     os.remove(path)
-            raise
-
-    result["saved_model"] = export_saved_model(
-        model, base_path, name=name, version=version, metadata=metadata, validate=build_and_check
-    )
+        raise
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(journal)
     result["sizes"] = {"saved_model": _folder_size(result["saved_model"])}
     for mode, path in tflite_files.items():
         result["sizes"][f"tflite_{mode}"] = os.path.getsize(path)
+    if tflite:
+        result["manifest"] = manifest
     return result
 
 
@@ -133,4 +238,3 @@ def _folder_size(path: str) -> int:
     return sum(
         os.path.getsize(os.path.join(root, f)) for root, _, files in os.walk(path) for f in files
     )
-

@@ -60,12 +60,13 @@ def publish_dir(path: str | os.PathLike) -> None:
     os.chmod(path, 0o777 & ~current_umask())
 
 
-def remove_leftovers(folder: str | os.PathLike) -> list[str]:
+def remove_leftovers(folder: str | os.PathLike, targets=None) -> list[str]:
     """Deletes the temporary files `atomic_path` left in `folder` when killed.
 
     A process killed with SIGKILL (or by the OOM killer) mid-write cannot
     clean up; the next run calls this before it writes again. Only names of
-    the form `atomic_path` gives (`.<target>.<random>.tmp[suffix]`) are touched.
+    the form `atomic_path` gives (`.<target>.<random>.tmp[suffix]`) are
+    touched, and with `targets` (file names) only those of these targets.
 
     Example:
 
@@ -79,7 +80,8 @@ def remove_leftovers(folder: str | os.PathLike) -> list[str]:
     if not os.path.isdir(folder):
         return removed
     for name in sorted(os.listdir(folder)):
-        if _LEFTOVER.fullmatch(name):
+        if _LEFTOVER.fullmatch(name) and (
+                targets is None or any(name.startswith(f".{t}.") for t in targets)):
             with contextlib.suppress(FileNotFoundError):
                 os.remove(os.path.join(folder, name))
                 removed.append(name)

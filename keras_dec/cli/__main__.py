@@ -1,0 +1,7 @@
+"""`python -m keras_dec.cli`: the `keras-dec` command."""
+
+import sys
+
+from keras_dec.cli import main
+
+sys.exit(main())
