@@ -176,9 +176,10 @@ def _build_and_publish(model, base_path, name, tflite, x, version, metadata, par
         raise FileExistsError(f"TFLite file(s) already exist: {existing}; pick another version.")
     result: dict = {"version": version, "tflite": tflite_files, "parity": None}
     journal = os.path.join(os.fspath(base_path), JOURNAL_FILE)
+    staging = None
     if tflite:
         os.makedirs(tflite_dir, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=f".tmp-{name}-v{version}-", dir=tflite_dir) if tflite else None
+        staging = tempfile.mkdtemp(prefix=f".tmp-{name}-v{version}-", dir=tflite_dir)
 
     def build_check_and_publish_tflite(saved_model_staging):
         # Everything is built and checked in the staging folders first.
@@ -206,7 +207,7 @@ def _build_and_publish(model, base_path, name, tflite, x, version, metadata, par
         atomic.write_json(journal, {
             "saved_model": os.path.join(name, str(version)),
             "files": [os.path.relpath(p, base_path) for p in published]})
-        for source, target in [*zip(staged.values(), tflite_files.values()),
+        for source, target in [*zip(staged.values(), tflite_files.values(), strict=True),
                                (staged_manifest, manifest)]:
             os.chmod(source, 0o666 & ~atomic.current_umask())
             os.replace(source, target)
