@@ -70,6 +70,9 @@ class ShardStream:
                     "features.")
         self.n_features = int(np.prod(self.input_shape))
         self.offsets = np.concatenate([[0], np.cumsum(self.counts)]).astype("int64")
+        # The error of a shard that failed to read inside a tf.data pipeline, which
+        # TensorFlow reports only as "Graph execution error" (`read_error`).
+        self.read_error = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -80,14 +83,25 @@ class ShardStream:
         return int(self.offsets[-1])
 
     def rows(self, shard: int, start: int, stop: int) -> np.ndarray:
-        """Rows `start:stop` of shard number `shard`, float32 `(n, n_features)`."""
+        """Rows `start:stop` of shard number `shard`, float32 `(n, n_features)`.
+
+        A shard that cannot be read (deleted, truncated since the stream was
+        opened) raises `ValueError` naming it, also kept as `read_error`.
+        """
         path = self.paths[shard]
-        if path.lower().endswith(".npy"):
-            mapped = np.load(path, mmap_mode="r", allow_pickle=False)
-            block = np.array(mapped[start:stop]).reshape(stop - start, -1)
-            del mapped  # unmapped: the pages read leave this process
-        else:
-            block = read_shard(path)[start:stop]
+        try:
+            if path.lower().endswith(".npy"):
+                mapped = np.load(path, mmap_mode="r", allow_pickle=False)
+                block = np.array(mapped[start:stop]).reshape(stop - start, -1)
+                del mapped  # unmapped: the pages read leave this process
+            else:
+                block = read_shard(path)[start:stop]
+        except (OSError, ValueError) as e:
+            message = str(e) if str(e).startswith(f"Shard {path!r}") else (
+                f"Shard {path!r} could not be read: {e}")
+            self.read_error = ValueError(f"{message} (it changed or went away since the "
+                                         "stream was opened)")
+            raise self.read_error from None
         if block.dtype.kind == "f":
             return block.astype("float32", copy=False)
         return block

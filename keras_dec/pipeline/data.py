@@ -81,6 +81,14 @@ class TrainingData:
         """Every row once, in a fixed order, for DEC's target refresh."""
         raise NotImplementedError
 
+    def read_error(self) -> Exception | None:
+        """The error of a failed read of the data during training, if one is known.
+
+        A shard that fails inside a `tf.data` pipeline surfaces from `fit`
+        as a long "Graph execution error"; this is its one-line cause.
+        """
+        return None
+
 
 class ArrayData(TrainingData):
     """Training data held in memory as one float32 array."""
@@ -129,6 +137,9 @@ class StreamData(TrainingData):
                 return scale_features(block, self.scaling)
         return {"x": self.stream.dataset(batch_size, draw_key(seed, "order", stage, epoch),
                                          pairs=pairs, steps=steps, transform=transform)}
+
+    def read_error(self):
+        return self.stream.read_error
 
     def refresh_data(self):
         # One dataset object for the whole run: DEC then reuses each refresh's labels.

@@ -8,6 +8,8 @@ the same results.
 
 from __future__ import annotations
 
+import contextlib
+
 import keras
 import numpy as np
 
@@ -65,18 +67,32 @@ class FitEpochs:
         """One pretraining epoch on the scaled rows (or `rows`); returns its loss."""
         inputs = self.data.epoch_inputs("pretrain", epoch, batch_size, self.seed, pairs=True,
                                         rows=rows)
-        history = autoencoder.fit(**inputs, shuffle=False, initial_epoch=epoch,
-                                  epochs=epoch + 1, callbacks=callbacks, verbose=self.verbose)
+        with self._read_errors_named():
+            history = autoencoder.fit(**inputs, shuffle=False, initial_epoch=epoch,
+                                      epochs=epoch + 1, callbacks=callbacks,
+                                      verbose=self.verbose)
         return history.history["loss"][-1]
 
     def cluster(self, dec, epoch: int, steps: int, epochs: int, callbacks, batch_size: int):
         """One DEC epoch of `steps` steps; returns its logs and target-refresh records."""
         inputs = self.data.epoch_inputs("dec", epoch, batch_size, self.seed, steps=steps)
-        history = dec.fit(**inputs, shuffle=False, initial_epoch=epoch, epochs=epoch + 1,
-                          callbacks=callbacks, verbose=self.verbose,
-                          target_data=self.data.refresh_data(), target_data_ordered=True,
-                          refresh_labels=self.data.y, check_input=False)
+        with self._read_errors_named():
+            history = dec.fit(**inputs, shuffle=False, initial_epoch=epoch, epochs=epoch + 1,
+                              callbacks=callbacks, verbose=self.verbose,
+                              target_data=self.data.refresh_data(), target_data_ordered=True,
+                              refresh_labels=self.data.y, check_input=False)
         return {key: values[-1] for key, values in history.history.items()}, history.refreshes
+
+    @contextlib.contextmanager
+    def _read_errors_named(self):
+        """A read of the data that failed inside `fit` is raised as its one-line cause."""
+        try:
+            yield
+        except Exception:
+            error = self.data.read_error()
+            if error is None:
+                raise
+            raise ValueError(f"{error} Training stopped; the last checkpoint is intact.") from None
 
 
 class DeviceEpochs(FitEpochs):
