@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint docs clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,13 @@ test: $(VENV)/.installed
 	KERAS_BACKEND=jax $(PYTEST) $(BACKEND_TESTS)
 	KERAS_BACKEND=torch $(PYTEST) $(BACKEND_TESTS)
 
+# The documentation site: guides, the API reference from the docstrings, benchmarks.
+# --strict (set in mkdocs.yml too) fails on a broken reference or a dead link.
+docs: $(VENV)/.installed
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check keras_dec tests examples benchmarks
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs site .pytest_cache

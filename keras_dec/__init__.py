@@ -23,7 +23,7 @@ from keras_dec.metrics import (  # noqa: E402
 )
 from keras_dec.models.dec import DEC  # noqa: E402
 from keras_dec.models.idec import IDEC  # noqa: E402
-from keras_dec.pipeline import train_dec  # noqa: E402
+from keras_dec.pipeline import format_summary, train_dec  # noqa: E402
 from keras_dec.recipe import (  # noqa: E402
     RECIPES,
     Recipe,
@@ -53,6 +53,7 @@ __all__ = [
     "conv_recipe",
     "decoder_of",
     "evaluate_clustering",
+    "format_summary",
     "idec_recipe",
     "kl_divergence",
     "label_free_indices",

@@ -30,16 +30,17 @@ class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     parameter named like a `Recipe` field overrides that field of the recipe
     `recipe_for(n_samples, n_features)` picks (None keeps it).
 
+    Every `Recipe` field but the image ones is a parameter of the same name
+    (`dims`, `pretrain_method`, `pretrain_epochs`, `pretrain_learning_rate`,
+    `pretrain_momentum`, `pretrain_schedule`, `pretrain_batch_size`,
+    `batch_size`, `n_init`, `alpha`, `update_interval`, `tol`, `max_iter`,
+    `learning_rate`, `momentum`, `pretrain_clipnorm`, `clustering`, `gamma`,
+    `pretrain_optimizer`, `pretrain_min_steps`); None keeps the value
+    `recipe_for` picks. The image augmentation fields are left out: the
+    estimator takes flat feature tables; augment images with `train_dec`.
+
     Args:
         n_clusters: int >= 1.
-        dims, pretrain_method, pretrain_epochs, pretrain_learning_rate,
-        pretrain_momentum, pretrain_schedule, pretrain_batch_size, batch_size,
-        n_init, alpha, update_interval, tol, max_iter, learning_rate,
-        momentum, pretrain_clipnorm, clustering, gamma, pretrain_optimizer,
-        pretrain_min_steps:
-            the `Recipe` fields,
-            or None. (Not the image augmentation fields: the estimator takes
-            flat feature tables; augment images with `train_dec`.)
         scale: "none", "minmax" or "standard", as `train_dec(scale=...)`.
         device_loop: bool or None, as `train_dec(device_loop=...)`.
         random_state: int, `numpy.random.RandomState` or None. An int fixes
@@ -54,16 +55,15 @@ class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         n_features_in_: int, features seen in `fit`.
         report_: dict, `train_dec`'s report (times, refreshes, label-free indices).
 
-    Example:
-
-    >>> from sklearn.datasets import load_iris
-    >>> from sklearn.pipeline import make_pipeline
-    >>> from sklearn.preprocessing import MinMaxScaler
-    >>> x = load_iris().data
-    >>> model = make_pipeline(MinMaxScaler(), DECClustering(
-    ...     n_clusters=3, pretrain_epochs=5, max_iter=20, random_state=0))
-    >>> model.fit_predict(x).shape
-    (150,)
+    Examples:
+        >>> from sklearn.datasets import load_iris
+        >>> from sklearn.pipeline import make_pipeline
+        >>> from sklearn.preprocessing import MinMaxScaler
+        >>> x = load_iris().data
+        >>> model = make_pipeline(MinMaxScaler(), DECClustering(
+        ...     n_clusters=3, pretrain_epochs=5, max_iter=20, random_state=0))
+        >>> model.fit_predict(x).shape
+        (150,)
     """
 
     def __init__(

@@ -35,10 +35,9 @@ def cluster_accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     ACC = max over mappings m of mean(y_true == m(y_pred)), solved by the
     Hungarian algorithm (`scipy.optimize.linear_sum_assignment`).
 
-    Example:
-
-    >>> cluster_accuracy([0, 0, 1, 1], [1, 1, 0, 0])
-    1.0
+    Examples:
+        >>> cluster_accuracy([0, 0, 1, 1], [1, 1, 0, 0])
+        1.0
     """
     y_true, y_pred = _check_labels(y_true, y_pred)
     true_ids, true_idx = np.unique(y_true, return_inverse=True)
@@ -52,10 +51,9 @@ def cluster_accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
 def evaluate_clustering(y_true: ArrayLike, y_pred: ArrayLike) -> dict[str, float]:
     """ACC, NMI and ARI of a clustering against labels, as a dict.
 
-    Example:
-
-    >>> evaluate_clustering([0, 0, 1, 1], [1, 1, 0, 0])
-    {'acc': 1.0, 'nmi': 1.0, 'ari': 1.0}
+    Examples:
+        >>> evaluate_clustering([0, 0, 1, 1], [1, 1, 0, 0])
+        {'acc': 1.0, 'nmi': 1.0, 'ari': 1.0}
     """
     y_true, y_pred = _check_labels(y_true, y_pred)
     return {
@@ -75,11 +73,10 @@ def label_free_indices(
     seeded sample of `SILHOUETTE_SAMPLE` points when there are more. With
     a single cluster both are undefined and given as None.
 
-    Example:
-
-    >>> z = np.array([[0.0], [0.1], [5.0], [5.1]])
-    >>> round(label_free_indices(z, [0, 0, 1, 1])["silhouette"], 3)
-    0.98
+    Examples:
+        >>> z = np.array([[0.0], [0.1], [5.0], [5.1]])
+        >>> round(label_free_indices(z, [0, 0, 1, 1])["silhouette"], 3)
+        0.98
     """
     z = np.asarray(z, dtype="float64").reshape(len(z), -1)
     labels = np.asarray(labels)
@@ -101,10 +98,9 @@ def kl_to_target(q) -> float:
     P is the paper's target, p_ij = (q_ij^2 / f_j) / sum_j'(q_ij'^2 / f_j')
     with f_j = sum_i q_ij over the rows of `q`; computed in float64.
 
-    Example:
-
-    >>> kl_to_target(np.array([[1.0, 0.0], [0.0, 1.0]]))
-    0.0
+    Examples:
+        >>> kl_to_target(np.array([[1.0, 0.0], [0.0, 1.0]]))
+        0.0
     """
     q = np.asarray(q, dtype="float64")
     if q.ndim != 2 or not len(q):

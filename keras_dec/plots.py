@@ -57,11 +57,10 @@ def _save(fig, path) -> str:
 def top_samples(q, per_cluster: int = 10):
     """For each cluster j, the indices of the `per_cluster` points with the highest q_ij.
 
-    Example:
-
-    >>> import numpy as np
-    >>> top_samples(np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]]), per_cluster=2).tolist()
-    [[0, 2], [1, 2]]
+    Examples:
+        >>> import numpy as np
+        >>> top_samples(np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]]), per_cluster=2).tolist()
+        [[0, 2], [1, 2]]
     """
     import numpy as np
 

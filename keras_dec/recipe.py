@@ -95,10 +95,9 @@ class Recipe:
     width (see there): the reference recipe for 100 features or more, a
     narrower one below.
 
-    Example:
-
-    >>> Recipe().update_interval, RECIPES["digits"].update_interval
-    (140, 30)
+    Examples:
+        >>> Recipe().update_interval, RECIPES["digits"].update_interval
+        (140, 30)
     """
 
     dims: tuple[int, ...] = (500, 500, 2000, 10)
@@ -162,12 +161,11 @@ class Recipe:
         """Pretraining epochs for `n_samples` rows: `pretrain_epochs`, raised to reach
         `pretrain_min_steps` steps of `pretrain_batch_size`.
 
-        Example:
-
-        >>> Recipe(pretrain_min_steps=20000).pretrain_epochs_for(1797)  # 8 steps an epoch
-        2500
-        >>> Recipe(pretrain_min_steps=20000).pretrain_epochs_for(70000)
-        300
+        Examples:
+            >>> Recipe(pretrain_min_steps=20000).pretrain_epochs_for(1797)  # 8 steps an epoch
+            2500
+            >>> Recipe(pretrain_min_steps=20000).pretrain_epochs_for(70000)
+            300
         """
         steps_per_epoch = -(-check_int("n_samples", n_samples, 1) // self.pretrain_batch_size)
         return max(self.pretrain_epochs, -(-self.pretrain_min_steps // steps_per_epoch))
@@ -209,12 +207,11 @@ def recipe_for(n_samples: int, n_features: int) -> Recipe:
         n_samples: int, rows of the training data.
         n_features: int, features per row (after flattening).
 
-    Example:
-
-    >>> recipe_for(70000, 784) == Recipe()
-    True
-    >>> recipe_for(150, 4).dims, recipe_for(150, 4).pretrain_batch_size
-    ((64, 64, 256, 2), 32)
+    Examples:
+        >>> recipe_for(70000, 784) == Recipe()
+        True
+        >>> recipe_for(150, 4).dims, recipe_for(150, 4).pretrain_batch_size
+        ((64, 64, 256, 2), 32)
     """
     n_samples = check_int("n_samples", n_samples, 1)
     n_features = check_int("n_features", n_features, 1)
@@ -249,11 +246,10 @@ def idec_recipe(recipe: Recipe) -> Recipe:
     DEC's SGD(0.01, 0.9) the clustering term, weighted by gamma = 0.1, would
     move the centres ten times slower than in DEC.
 
-    Example:
-
-    >>> r = idec_recipe(RECIPES["digits"])
-    >>> r.clustering, r.learning_rate, r.momentum, r.update_interval
-    ('idec', 0.1, 0.99, 30)
+    Examples:
+        >>> r = idec_recipe(RECIPES["digits"])
+        >>> r.clustering, r.learning_rate, r.momentum, r.update_interval
+        ('idec', 0.1, 0.99, 30)
     """
     return recipe.replace(clustering="idec", learning_rate=0.1, momentum=0.99)
 
@@ -264,11 +260,10 @@ def conv_recipe(recipe: Recipe) -> Recipe:
     DCEC (Guo et al. 2017) pretrains its convolutional autoencoder with
     Adam(0.001) for 200 epochs, batch 256; the embedding is `dims[-1]`.
 
-    Example:
-
-    >>> r = conv_recipe(RECIPES["digits"])
-    >>> r.backbone, r.pretrain_optimizer, r.pretrain_learning_rate, r.pretrain_epochs
-    ('conv', 'adam', 0.001, 200)
+    Examples:
+        >>> r = conv_recipe(RECIPES["digits"])
+        >>> r.backbone, r.pretrain_optimizer, r.pretrain_learning_rate, r.pretrain_epochs
+        ('conv', 'adam', 0.001, 200)
     """
     return recipe.replace(backbone="conv", pretrain_optimizer="adam",
                           pretrain_learning_rate=0.001, pretrain_epochs=200)

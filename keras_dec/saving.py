@@ -15,9 +15,8 @@ def load_model(path: str | os.PathLike, compile: bool = True) -> keras.Model:
     file is rejected instead of being executed. A missing, truncated or
     corrupt file raises an error that names it.
 
-    Example:
-
-    >>> dec = load_model("runs/digits/model.keras")  # doctest: +SKIP
+    Examples:
+        >>> dec = load_model("runs/digits/model.keras")  # doctest: +SKIP
     """
     path = os.fspath(path)
     if not os.path.isfile(path):

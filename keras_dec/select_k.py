@@ -66,14 +66,13 @@ def select_n_clusters(
         loss_validation, silhouette, calinski_harabasz, dec_iterations],
         "suggested": {criterion: K}, "recipe": ..., "validation_fraction": ...}`.
 
-    Example:
-
-    >>> from keras_dec.datasets import load_digits
-    >>> x = load_digits()[0][:300]
-    >>> result = select_n_clusters(x, [4, 6], Recipe(dims=(16, 4), pretrain_epochs=2,
-    ...                            max_iter=10))
-    >>> [row["n_clusters"] for row in result["table"]], sorted(result["suggested"])
-    ([4, 6], ['calinski_harabasz', 'generalizability', 'silhouette'])
+    Examples:
+        >>> from keras_dec.datasets import load_digits
+        >>> x = load_digits()[0][:300]
+        >>> result = select_n_clusters(x, [4, 6], Recipe(dims=(16, 4), pretrain_epochs=2,
+        ...                            max_iter=10))
+        >>> [row["n_clusters"] for row in result["table"]], sorted(result["suggested"])
+        ([4, 6], ['calinski_harabasz', 'generalizability', 'silhouette'])
     """
     candidates = sorted({check_int("candidates[i]", int(k) if isinstance(k, np.integer) else k, 2)
                          for k in candidates})
@@ -141,15 +140,14 @@ def select_n_clusters(
 def suggest(table: list[dict]) -> dict:
     """Each criterion's K: before G's largest drop; the largest silhouette and CH.
 
-    Example:
-
-    >>> suggest([{"n_clusters": 3, "generalizability": 0.9, "silhouette": 0.2,
-    ...           "calinski_harabasz": 50.0},
-    ...          {"n_clusters": 4, "generalizability": 0.95, "silhouette": 0.5,
-    ...           "calinski_harabasz": 80.0},
-    ...          {"n_clusters": 5, "generalizability": 0.6, "silhouette": 0.4,
-    ...           "calinski_harabasz": 70.0}])
-    {'generalizability': 4, 'silhouette': 4, 'calinski_harabasz': 4}
+    Examples:
+        >>> suggest([{"n_clusters": 3, "generalizability": 0.9, "silhouette": 0.2,
+        ...           "calinski_harabasz": 50.0},
+        ...          {"n_clusters": 4, "generalizability": 0.95, "silhouette": 0.5,
+        ...           "calinski_harabasz": 80.0},
+        ...          {"n_clusters": 5, "generalizability": 0.6, "silhouette": 0.4,
+        ...           "calinski_harabasz": 70.0}])
+        {'generalizability': 4, 'silhouette': 4, 'calinski_harabasz': 4}
     """
     ks = [row["n_clusters"] for row in table]
     out = {}

@@ -28,13 +28,12 @@ def target_distribution(q: ArrayLike, frequencies: ArrayLike | None) -> Any:
     Returns:
         Float tensor `(batch, K)`, rows summing to 1.
 
-    Example:
-
-    >>> import numpy as np
-    >>> q = np.array([[0.6, 0.4], [0.5, 0.5]], dtype="float32")
-    >>> p = target_distribution(q, q.sum(axis=0))
-    >>> [[round(float(v), 3) for v in row] for row in ops.convert_to_numpy(p)]
-    [[0.648, 0.352], [0.45, 0.55]]
+    Examples:
+        >>> import numpy as np
+        >>> q = np.array([[0.6, 0.4], [0.5, 0.5]], dtype="float32")
+        >>> p = target_distribution(q, q.sum(axis=0))
+        >>> [[round(float(v), 3) for v in row] for row in ops.convert_to_numpy(p)]
+        [[0.648, 0.352], [0.45, 0.55]]
     """
     q = ops.convert_to_tensor(q)
     frequencies = ops.cast(frequencies, q.dtype)
@@ -48,12 +47,11 @@ def kl_divergence(p: ArrayLike, log_q: ArrayLike) -> Any:
     Takes `log q` (e.g. a `log_softmax`) rather than `q` so that tiny
     probabilities keep exact gradients; `0 * log 0` counts as 0.
 
-    Example:
-
-    >>> import numpy as np
-    >>> p = np.array([[0.5, 0.5]], dtype="float32")
-    >>> float(ops.convert_to_numpy(kl_divergence(p, np.log(p)))[0])
-    0.0
+    Examples:
+        >>> import numpy as np
+        >>> p = np.array([[0.5, 0.5]], dtype="float32")
+        >>> float(ops.convert_to_numpy(kl_divergence(p, np.log(p)))[0])
+        0.0
     """
     p = ops.convert_to_tensor(p)
     log_q = ops.convert_to_tensor(log_q)

@@ -6,7 +6,7 @@ import pathlib
 import keras
 
 _BACKEND_MODULES = {
-    "tensorflow": {"tensorflow.py"},
+    "tensorflow": {"tensorflow.py", "tensorflow_loop.py"},
     "jax": {"jax.py", "jax_loop.py"},
     "torch": {"torch.py"},
 }

@@ -9,6 +9,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 BACKEND = keras.backend.backend()
+# Commands the tests start as subprocesses train on the suite's backend, not on
+# the one `keras-dec --backend auto` would pick.
+os.environ.setdefault("KERAS_BACKEND", BACKEND)
 
 if BACKEND == "tensorflow":
     import tensorflow as tf

@@ -1,4 +1,5 @@
-"""`DeviceLoop` (JAX): the data on the device, a stretch of steps per compiled call.
+"""`DeviceLoop` (JAX and TensorFlow): the data on the device, a stretch of steps per compiled
+call.
 
 The loop must be a faster way to run the same steps, never a different
 training: every comparison here is against Keras' own `fit` on the same
@@ -17,7 +18,7 @@ from keras_dec.datasets import load_digits
 from keras_dec.pipeline import train_dec
 from keras_dec.recipe import Recipe
 
-jax_only = pytest.mark.skipif(BACKEND != "jax", reason="DeviceLoop is the JAX backend's")
+with_loop = pytest.mark.skipif(DeviceLoop is None, reason=f"{BACKEND} has no DeviceLoop")
 
 # Same program, same inputs, same order: only fusion may differ (0.0 was
 # measured on CPU); 1e-5 relative is far below what would move a label.
@@ -55,7 +56,7 @@ class _Events(keras.callbacks.Callback):
         self.events.append(("epoch", epoch, sorted(logs)))
 
 
-@jax_only
+@with_loop
 def test_one_epoch_equals_fit_on_the_same_batches_including_a_partial_one():
     x = np.random.default_rng(0).random((50, 8)).astype("float32")
     order = np.random.default_rng(1).permutation(50)
@@ -71,7 +72,7 @@ def test_one_epoch_equals_fit_on_the_same_batches_including_a_partial_one():
     assert events.events == [("begin", 0), ("end", 3), ("epoch", 0, ["loss"])]
 
 
-@jax_only
+@with_loop
 def test_stretches_end_where_the_callback_asks():
     x = np.random.default_rng(0).random((64, 8)).astype("float32")
     model = _autoencoder()
@@ -83,14 +84,14 @@ def test_stretches_end_where_the_callback_asks():
     assert int(model.optimizer.iterations.numpy()) == 8
 
 
-@jax_only
+@with_loop
 def test_an_uncompiled_model_is_refused():
     model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(8)], name="ae")
     with pytest.raises(ValueError, match="`model` must be compiled.*uncompiled Sequential 'ae'"):
         DeviceLoop(model, np.zeros((4, 8), "float32"), batch_size=2, pairs=True)
 
 
-@jax_only
+@with_loop
 def test_new_data_of_the_same_shape_trains_on_it():
     x = np.random.default_rng(0).random((32, 8)).astype("float32")
     other = np.random.default_rng(1).random((32, 8)).astype("float32")
@@ -113,7 +114,7 @@ def _digits_run(device_loop, **kwargs):
                      device_loop=device_loop, **kwargs)
 
 
-@jax_only
+@with_loop
 def test_the_pipeline_on_the_device_loop_equals_the_pipeline_on_fit():
     (fit_dec, fit_report), (loop_dec, loop_report) = _digits_run(False), _digits_run(True)
     assert fit_report["dec_iterations"] == loop_report["dec_iterations"] == 40
@@ -141,7 +142,7 @@ class _Interrupt(keras.callbacks.Callback):
             raise KeyboardInterrupt
 
 
-@jax_only
+@with_loop
 @pytest.mark.parametrize("stage", ["pretrain", "dec"])
 def test_a_run_interrupted_mid_stage_resumes_to_the_same_model(tmp_path, stage):
     whole, _ = _digits_run(True)

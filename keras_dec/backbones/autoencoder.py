@@ -46,11 +46,10 @@ def build_autoencoder(
         layers are named `encoder_0..encoder_{n-1}` and the decoder layers
         `decoder_{n-1}..decoder_0` (`decoder_i` mirrors `encoder_i`).
 
-    Example:
-
-    >>> autoencoder, encoder = build_autoencoder(64, dims=(32, 8))
-    >>> encoder.output_shape, autoencoder.output_shape
-    ((None, 8), (None, 64))
+    Examples:
+        >>> autoencoder, encoder = build_autoencoder(64, dims=(32, 8))
+        >>> encoder.output_shape, autoencoder.output_shape
+        ((None, 8), (None, 64))
     """
     input_dim = check_int("input_dim", input_dim, 1)
     dims = tuple(dims)
@@ -92,10 +91,10 @@ def encoder_of(autoencoder: keras.Model) -> keras.Model:
     from a `.keras` checkpoint: the embedding is the output of the last
     `encoder_i` layer.
 
-    Example:
-        >>> autoencoder, _ = build_autoencoder(64, dims=(32, 4))
-        >>> encoder_of(autoencoder).output.shape
-        (None, 4)
+    Examples:
+            >>> autoencoder, _ = build_autoencoder(64, dims=(32, 4))
+            >>> encoder_of(autoencoder).output.shape
+            (None, 4)
     """
     n = sum(layer.name.startswith("encoder_") for layer in autoencoder.layers)
     embedding = autoencoder.get_layer(f"encoder_{n - 1}").output
@@ -108,11 +107,11 @@ def decoder_of(autoencoder: keras.Model) -> keras.Model:
     A functional model from a new embedding input through the `decoder_i`
     layers (`decoder_{n-1}` first) to the reconstruction, as IDEC needs it.
 
-    Example:
-        >>> autoencoder, _ = build_autoencoder(64, dims=(32, 4))
-        >>> decoder = decoder_of(autoencoder)
-        >>> decoder.input_shape, decoder.output_shape
-        ((None, 4), (None, 64))
+    Examples:
+            >>> autoencoder, _ = build_autoencoder(64, dims=(32, 4))
+            >>> decoder = decoder_of(autoencoder)
+            >>> decoder.input_shape, decoder.output_shape
+            ((None, 4), (None, 64))
     """
     n = sum(layer.name.startswith("decoder_") for layer in autoencoder.layers)
     if n == 0:

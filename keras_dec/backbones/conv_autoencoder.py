@@ -20,10 +20,9 @@ def conv_image_shape(image_shape) -> tuple[int, int, int]:
     needs side / 4 >= 2 and the same parity on both sides, so that the
     transposed convolutions give back exactly the input size.
 
-    Example:
-
-    >>> conv_image_shape((28, 28)), conv_image_shape((8, 8, 1))
-    ((28, 28, 1), (8, 8, 1))
+    Examples:
+        >>> conv_image_shape((28, 28)), conv_image_shape((8, 8, 1))
+        ((28, 28, 1), (8, 8, 1))
     """
     shape = tuple(image_shape) + ((1,) if len(tuple(image_shape)) == 2 else ())
     height, width = shape[:2]
@@ -67,11 +66,10 @@ def build_conv_autoencoder(
     Returns:
         `(autoencoder, encoder)`, functional `keras.Model`s sharing layers.
 
-    Example:
-
-    >>> autoencoder, encoder = build_conv_autoencoder((8, 8), embedding_dim=4)
-    >>> encoder.input_shape, encoder.output_shape, autoencoder.output_shape
-    ((None, 64), (None, 4), (None, 64))
+    Examples:
+        >>> autoencoder, encoder = build_conv_autoencoder((8, 8), embedding_dim=4)
+        >>> encoder.input_shape, encoder.output_shape, autoencoder.output_shape
+        ((None, 64), (None, 4), (None, 64))
 
     Reference:
         Guo, Liu, Zhu & Yin, "Deep Clustering with Convolutional

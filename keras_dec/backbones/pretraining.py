@@ -76,15 +76,14 @@ def pretrain_autoencoder(
     Returns:
         The `History` of the end-to-end stage.
 
-    Example:
-
-    >>> import numpy as np
-    >>> from keras_dec.backbones import build_autoencoder
-    >>> autoencoder, _ = build_autoencoder(8, dims=(4, 2))
-    >>> x = np.random.default_rng(0).random((32, 8)).astype("float32")
-    >>> history = pretrain_autoencoder(autoencoder, x, epochs=2, verbose=0)
-    >>> len(history.history["loss"])
-    2
+    Examples:
+        >>> import numpy as np
+        >>> from keras_dec.backbones import build_autoencoder
+        >>> autoencoder, _ = build_autoencoder(8, dims=(4, 2))
+        >>> x = np.random.default_rng(0).random((32, 8)).astype("float32")
+        >>> history = pretrain_autoencoder(autoencoder, x, epochs=2, verbose=0)
+        >>> len(history.history["loss"])
+        2
     """
     if method not in METHODS:
         raise ValueError(f"`method` must be one of {METHODS}. Received: method={method!r}")

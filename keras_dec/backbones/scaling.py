@@ -26,12 +26,11 @@ def fit_scaling(x: np.ndarray, method: str) -> keras.layers.Normalization | None
 
     A constant feature (zero range or variance) becomes 0.
 
-    Example:
-
-    >>> x = np.array([[0.0, 10.0], [4.0, 30.0]], "float32")
-    >>> layer = fit_scaling(x, "minmax")
-    >>> keras.ops.convert_to_numpy(layer(x)).tolist()
-    [[0.0, 0.0], [1.0, 1.0]]
+    Examples:
+        >>> x = np.array([[0.0, 10.0], [4.0, 30.0]], "float32")
+        >>> layer = fit_scaling(x, "minmax")
+        >>> keras.ops.convert_to_numpy(layer(x)).tolist()
+        [[0.0, 0.0], [1.0, 1.0]]
     """
     method = check_choice("scale", method, SCALINGS)
     if method == "none":
@@ -54,15 +53,14 @@ class ScalingFit:
     standard scaling's variance is `E[x^2] - E[x]^2`, equal to NumPy's
     two-pass variance up to rounding.
 
-    Example:
-
-    >>> fit = ScalingFit("minmax")
-    >>> fit.add(np.array([[1.0], [3.0]]))
-    >>> fit.add(np.array([[5.0]]))
-    >>> scale(np.array([[1.0], [3.0], [5.0]], "float32"), fit.layer()).ravel().tolist()
-    [0.0, 0.5, 1.0]
-    >>> ScalingFit("none").layer() is None
-    True
+    Examples:
+        >>> fit = ScalingFit("minmax")
+        >>> fit.add(np.array([[1.0], [3.0]]))
+        >>> fit.add(np.array([[5.0]]))
+        >>> scale(np.array([[1.0], [3.0], [5.0]], "float32"), fit.layer()).ravel().tolist()
+        [0.0, 0.5, 1.0]
+        >>> ScalingFit("none").layer() is None
+        True
     """
 
     def __init__(self, method: str):

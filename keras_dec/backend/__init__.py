@@ -10,12 +10,13 @@ what cannot be written once in `keras.ops`:
 - `compile_function(model, fn)`, which compiles a function of the model's
   current weights (the target refresh's per-batch pass).
 - `enable_determinism()`, the backend's switch for deterministic kernels.
-- `fit_inputs(x, batch_size)`, the fastest in-order feed of an array to `fit`.
+- `fit_inputs(x, batch_size)` and `predict_inputs(x, batch_size)`, the fastest
+  in-order feeds of an array to `fit` and `predict`.
 - `device_description()`, the device and framework version, for benchmarks.
-- `DeviceLoop`, training with the data on the accelerator and many steps
-  per compiled call (`keras_dec/backend/jax_loop.py`), or None where `fit`'s
-  own loop is the fast path (TensorFlow's `tf.function` epoch feed, and
-  PyTorch, whose steps are eager anyway).
+- `DeviceLoop`, training with the data on the device and many steps per
+  compiled call (`jax_loop.py`, `tensorflow_loop.py`, on `stretch_loop.py`),
+  or None where `fit`'s own loop is the fast path (PyTorch, whose steps are
+  eager anyway); `device_loop_by_default()`, whether `train_dec` uses it.
 
 The module is chosen once, at import, from `keras.backend.backend()`.
 """
@@ -31,27 +32,33 @@ if BACKEND == "tensorflow":
         DECTrainer,
         DeviceLoop,
         compile_function,
+        device_loop_by_default,
         device_description,
         enable_determinism,
         fit_inputs,
+        predict_inputs,
     )
 elif BACKEND == "jax":
     from keras_dec.backend.jax import (
         DECTrainer,
         DeviceLoop,
         compile_function,
+        device_loop_by_default,
         device_description,
         enable_determinism,
         fit_inputs,
+        predict_inputs,
     )
 elif BACKEND == "torch":
     from keras_dec.backend.torch import (
         DECTrainer,
         DeviceLoop,
         compile_function,
+        device_loop_by_default,
         device_description,
         enable_determinism,
         fit_inputs,
+        predict_inputs,
     )
 else:
     raise ImportError(
@@ -64,7 +71,9 @@ __all__ = [
     "DeviceLoop",
     "DECTrainer",
     "compile_function",
+    "device_loop_by_default",
     "device_description",
     "enable_determinism",
     "fit_inputs",
+    "predict_inputs",
 ]

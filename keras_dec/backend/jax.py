@@ -8,7 +8,14 @@ import jax
 import keras
 
 from keras_dec.backend.common import array_fit_inputs as fit_inputs  # noqa: F401
+from keras_dec.backend.common import array_predict_inputs as predict_inputs  # noqa: F401
 from keras_dec.backend.jax_loop import DeviceLoop  # noqa: F401
+
+
+
+def device_loop_by_default() -> bool:
+    """Whether `train_dec(device_loop=None)` trains through `DeviceLoop`: always here."""
+    return True
 
 
 def _run_stateless(variables, values, fn, *args):

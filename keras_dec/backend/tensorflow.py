@@ -5,8 +5,14 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-# No device loop: `fit` already runs each step in a `tf.function` fed by tf.data.
-DeviceLoop = None
+from keras_dec.backend.tensorflow_loop import DeviceLoop  # noqa: F401
+
+
+
+def device_loop_by_default() -> bool:
+    """Whether `train_dec(device_loop=None)` trains through `DeviceLoop`: yes, but not
+    inside a `tf.distribute` strategy, whose replicas `fit` runs."""
+    return not tf.distribute.has_strategy()
 
 
 class DECTrainer:
@@ -42,6 +48,15 @@ def fit_inputs(x, batch_size, pairs=False) -> dict:
     """
     data = tf.data.Dataset.from_tensor_slices((x, x) if pairs else x)
     return {"x": data.batch(batch_size).prefetch(tf.data.AUTOTUNE)}
+
+
+def predict_inputs(x, batch_size) -> dict:
+    """`predict` arguments feeding `x` in order: a plain `tf.data` pipeline, as `fit_inputs`.
+
+    Keras' array adapter maps over its dataset, and TensorFlow 2.21 logs an
+    `E0000 ... use_unbounded_threadpool` line for that map op each time.
+    """
+    return {"x": tf.data.Dataset.from_tensor_slices(x).batch(batch_size)}
 
 
 def device_description() -> str:

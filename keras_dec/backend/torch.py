@@ -6,9 +6,15 @@ import keras
 import torch
 
 from keras_dec.backend.common import array_fit_inputs as fit_inputs  # noqa: F401
+from keras_dec.backend.common import array_predict_inputs as predict_inputs  # noqa: F401
 
 # No device loop: PyTorch steps run eagerly, one launch per op whatever the loop.
 DeviceLoop = None
+
+
+def device_loop_by_default() -> bool:
+    """No device loop here: PyTorch's steps are eager anyway."""
+    return False
 
 
 class DECTrainer:

@@ -101,11 +101,10 @@ def build_assign_pipeline(
     on failure and the `_SUCCESS` marker; use this to add assignment to a
     pipeline of your own.
 
-    Example:
-
-    >>> with beam.Pipeline() as p:  # doctest: +SKIP
-    ...     build_assign_pipeline(p, "export/models/dec/1", ["shards/part-0.npy"], "out",
-    ...                           n_features=784)
+    Examples:
+        >>> with beam.Pipeline() as p:  # doctest: +SKIP
+        ...     build_assign_pipeline(p, "export/models/dec/1", ["shards/part-0.npy"], "out",
+        ...                           n_features=784)
     """
     handler = KeyedModelHandler(
         SavedModelHandler(model, embedding=embedding, max_batch_size=max_batch_size))
@@ -166,10 +165,9 @@ def assign_clusters(
     Returns:
         A dict: `rows`, `shards`, `output`, `seconds`, `runner`.
 
-    Example:
-
-    >>> assign_clusters("export/models/dec/1", "shards/*.npy", "out/")  # doctest: +SKIP
-    {'rows': 70000, 'shards': 7, ...}
+    Examples:
+        >>> assign_clusters("export/models/dec/1", "shards/*.npy", "out/")  # doctest: +SKIP
+        {'rows': 70000, 'shards': 7, ...}
     """
     from keras_dec.export.saved_model import read_metadata
 

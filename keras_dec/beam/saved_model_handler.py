@@ -27,12 +27,11 @@ class SavedModelHandler(ModelHandler[np.ndarray, PredictionResult, Any]):
         embedding: bool, also run the `embed` signature.
         min_batch_size, max_batch_size: int, Beam's `BatchElements` bounds.
 
-    Example:
-
-    >>> import apache_beam as beam
-    >>> from apache_beam.ml.inference.base import RunInference
-    >>> handler = SavedModelHandler("export/models/dec/1")
-    >>> # rows | RunInference(handler)  ->  PredictionResult(row, {"cluster_id": ...})
+    Examples:
+        >>> import apache_beam as beam
+        >>> from apache_beam.ml.inference.base import RunInference
+        >>> handler = SavedModelHandler("export/models/dec/1")
+        >>> # rows | RunInference(handler)  ->  PredictionResult(row, {"cluster_id": ...})
     """
 
     def __init__(

@@ -37,19 +37,18 @@ class TargetRefresh(keras.callbacks.Callback):
         labels: optional true labels of `data` (needs `ordered`), only to
             record each refresh's ACC (`records[i]["acc"]`).
 
-    Example:
-
-    >>> import numpy as np, keras
-    >>> from keras_dec import DEC
-    >>> x = np.random.default_rng(0).random((40, 4)).astype("float32")
-    >>> encoder = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-    >>> dec = DEC(encoder, n_clusters=2, update_interval=2)
-    >>> _ = dec.initialize_centers(x, seed=0)
-    >>> dec.compile()
-    >>> _ = keras.Model.fit(dec, x, batch_size=16, epochs=1, verbose=0,
-    ...                     callbacks=[TargetRefresh(x, ordered=True)])
-    >>> int(dec.target_refreshes.numpy()) >= 1
-    True
+    Examples:
+        >>> import numpy as np, keras
+        >>> from keras_dec import DEC
+        >>> x = np.random.default_rng(0).random((40, 4)).astype("float32")
+        >>> encoder = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+        >>> dec = DEC(encoder, n_clusters=2, update_interval=2)
+        >>> _ = dec.initialize_centers(x, seed=0)
+        >>> dec.compile()
+        >>> _ = keras.Model.fit(dec, x, batch_size=16, epochs=1, verbose=0,
+        ...                     callbacks=[TargetRefresh(x, ordered=True)])
+        >>> int(dec.target_refreshes.numpy()) >= 1
+        True
     """
 
     def __init__(self, data: ArrayLike | tf.data.Dataset, verbose: int = 0, ordered: bool = False,

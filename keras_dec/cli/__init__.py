@@ -11,12 +11,19 @@ import argparse
 import sys
 
 from keras_dec.cli import assign, export, predict, report, select_k, train
-from keras_dec.cli.flags import RECIPE_FLAGS, add_recipe_flags, recipe_from_args
+from keras_dec.cli.backend_choice import settle_backend
+from keras_dec.cli.flags import (
+    RECIPE_FLAGS,
+    add_recipe_flags,
+    recipe_from_args,
+    uses_conv_backbone,
+)
 from keras_dec.errors import FolderInUseError, ParityError
 
 COMMANDS = (train, export, predict, select_k, report, assign)
 
-__all__ = ["RECIPE_FLAGS", "add_recipe_flags", "build_parser", "main", "recipe_from_args"]
+__all__ = ["RECIPE_FLAGS", "add_recipe_flags", "build_parser", "console_main", "main",
+           "recipe_from_args"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,10 +37,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `keras-dec` console script; returns the exit code."""
+def main(argv: list[str] | None = None, restart: bool = False) -> int:
+    """Runs `keras-dec ARGV` (default: `sys.argv[1:]`); returns the exit code.
+
+    With `restart` (the console script), a command that trains starts this
+    process again on the backend `--backend` chooses when it differs from
+    the one Keras loaded; a library call stays on the loaded backend.
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     try:
+        if hasattr(args, "backend"):
+            print(settle_backend(args.backend, uses_conv_backbone(args), argv, restart))
         return args.func(args)
     except (ValueError, TypeError, OSError, ImportError, FloatingPointError, ParityError,
             FileExistsError, FolderInUseError) as e:
@@ -44,3 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         print("keras-dec: interrupted", file=sys.stderr)
         return 130
 
+
+def console_main() -> int:
+    """The `keras-dec` console script: `main` that may restart on the chosen backend."""
+    return main(restart=True)

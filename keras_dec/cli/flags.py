@@ -172,3 +172,21 @@ def add_quiet_flag(parser: argparse.ArgumentParser) -> None:
     """--quiet."""
     parser.add_argument("--quiet", action="store_true",
                         help="no progress bars (the summary still prints)")
+
+
+def add_backend_flag(parser: argparse.ArgumentParser) -> None:
+    """--backend {auto,tensorflow,jax,torch} (`keras_dec.cli.backend_choice`)."""
+    from keras_dec.cli.backend_choice import BACKENDS
+
+    parser.add_argument("--backend", choices=BACKENDS, default="auto",
+                        help="the Keras backend to train on; auto: JAX for the dense "
+                        "autoencoder, TensorFlow for the conv backbone (the fastest measured), "
+                        "whichever is installed; KERAS_BACKEND, if set, wins. Export and "
+                        "predict run on TensorFlow whatever trained the model")
+
+
+def uses_conv_backbone(args: argparse.Namespace) -> bool:
+    """Whether the recipe the flags select has the convolutional backbone."""
+    if getattr(args, "backbone", None):
+        return args.backbone == "conv"
+    return bool(getattr(args, "recipe", None)) and RECIPES[args.recipe].backbone == "conv"

@@ -41,6 +41,7 @@ def add_parser(sub) -> None:
                    help="share of the rows held out for L_val")
     flags.add_seed_flag(p, 0)
     flags.add_quiet_flag(p)
+    flags.add_backend_flag(p)
     flags.add_recipe_flags(p)
     p.set_defaults(func=run)
 

@@ -46,6 +46,7 @@ def add_parser(sub) -> None:
     p.add_argument("--stream", action="store_true",
                    help="stream a single .npy/.csv --data file block by block instead of "
                    "loading it (shard folders and globs always stream)")
+    flags.add_backend_flag(p)
     flags.add_recipe_flags(p)
     p.set_defaults(func=run)
 

@@ -34,15 +34,14 @@ def load_array(
         dtype, so callers can tell unscaled pixels or counts), and int64
         labels or None.
 
-    Example:
-
-    >>> import os, tempfile
-    >>> import numpy as np
-    >>> path = os.path.join(tempfile.mkdtemp(), "features.npy")
-    >>> np.save(path, np.eye(3))
-    >>> x, y = load_array(path)
-    >>> x.shape, x.dtype.name, y
-    ((3, 3), 'float32', None)
+    Examples:
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> path = os.path.join(tempfile.mkdtemp(), "features.npy")
+        >>> np.save(path, np.eye(3))
+        >>> x, y = load_array(path)
+        >>> x.shape, x.dtype.name, y
+        ((3, 3), 'float32', None)
     """
     path = os.fspath(path)
     ext = os.path.splitext(path)[1].lower()

@@ -14,11 +14,10 @@ def load_digits(flatten: bool = True) -> tuple[np.ndarray, np.ndarray]:
     Returns:
         `(x, y)`: float32 pixels in [0, 1] and int64 labels 0-9.
 
-    Example:
-
-    >>> x, y = load_digits()
-    >>> x.shape, x.dtype.name, float(x.max()), sorted(set(y.tolist())) == list(range(10))
-    ((1797, 64), 'float32', 1.0, True)
+    Examples:
+        >>> x, y = load_digits()
+        >>> x.shape, x.dtype.name, float(x.max()), sorted(set(y.tolist())) == list(range(10))
+        ((1797, 64), 'float32', 1.0, True)
     """
     from sklearn.datasets import load_digits as sklearn_digits
 

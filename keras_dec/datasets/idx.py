@@ -23,15 +23,14 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     Raises `FileNotFoundError` for a missing file and `ValueError` naming the
     file for anything that is not a complete IDX file.
 
-    Example:
-
-    >>> import gzip, os, tempfile
-    >>> import numpy as np
-    >>> path = os.path.join(tempfile.mkdtemp(), "labels-idx1-ubyte.gz")
-    >>> with gzip.open(path, "wb") as f:
-    ...     _ = f.write(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9]))
-    >>> read_idx(path).tolist()
-    [7, 8, 9]
+    Examples:
+        >>> import gzip, os, tempfile
+        >>> import numpy as np
+        >>> path = os.path.join(tempfile.mkdtemp(), "labels-idx1-ubyte.gz")
+        >>> with gzip.open(path, "wb") as f:
+        ...     _ = f.write(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9]))
+        >>> read_idx(path).tolist()
+        [7, 8, 9]
     """
     path = os.fspath(path)
     if not os.path.isfile(path):

@@ -13,10 +13,9 @@ def image_shape_of(input_shape, data_source: str | None = None) -> tuple[int, ..
     3-D (1 or 3 channels) means images. Flat rows are images only when
     `data_source` names a built-in image data set (`IMAGE_SHAPES`).
 
-    Example:
-
-    >>> image_shape_of([28, 28, 1]), image_shape_of([64], "digits"), image_shape_of([13])
-    ((28, 28, 1), (8, 8), None)
+    Examples:
+        >>> image_shape_of([28, 28, 1]), image_shape_of([64], "digits"), image_shape_of([13])
+        ((28, 28, 1), (8, 8), None)
     """
     shape = list(input_shape or [])
     if len(shape) >= 2:

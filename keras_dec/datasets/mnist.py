@@ -94,9 +94,8 @@ def load_mnist(
     `/usr/share/datasets/mnist`, else `keras.datasets.mnist` downloads it.
     Arguments and return values as in `load_fashion_mnist`.
 
-    Example:
-
-    >>> x, y = load_mnist("/data/mnist")  # doctest: +SKIP
+    Examples:
+        >>> x, y = load_mnist("/data/mnist")  # doctest: +SKIP
     """
     import keras
 

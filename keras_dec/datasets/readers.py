@@ -43,13 +43,12 @@ def npy_header(file) -> tuple[tuple[int, ...], np.dtype, int]:
     Args:
         file: a path, or a binary file object positioned at the start.
 
-    Example:
-
-    >>> import tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "x.npy")
-    >>> np.save(path, np.zeros((3, 2), "float32"))
-    >>> npy_header(path)[:2]
-    ((3, 2), dtype('float32'))
+    Examples:
+        >>> import tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "x.npy")
+        >>> np.save(path, np.zeros((3, 2), "float32"))
+        >>> npy_header(path)[:2]
+        ((3, 2), dtype('float32'))
     """
     if isinstance(file, (str, os.PathLike)):
         with open(file, "rb") as f:
@@ -88,13 +87,12 @@ def npy_header(file) -> tuple[tuple[int, ...], np.dtype, int]:
 def read_npy(file, mmap: bool = False) -> np.ndarray:
     """A `.npy` file's array, its header checked first (`npy_header`); never unpickles.
 
-    Example:
-
-    >>> import tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "x.npy")
-    >>> np.save(path, np.arange(4))
-    >>> read_npy(path).tolist()
-    [0, 1, 2, 3]
+    Examples:
+        >>> import tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "x.npy")
+        >>> np.save(path, np.arange(4))
+        >>> read_npy(path).tolist()
+        [0, 1, 2, 3]
     """
     npy_header(file)
     if mmap:
@@ -105,11 +103,10 @@ def read_npy(file, mmap: bool = False) -> np.ndarray:
 def read_csv(source, name: str | None = None) -> np.ndarray:
     """The rows of a CSV file (or bytes, or text) by the module's rules: 2-D int64 or float64.
 
-    Example:
-
-    >>> read_csv(b"\\xef\\xbb\\xbf,0,1\\n0,0.5,2\\n1,1.5,3\\n")  # BOM, pandas header and index
-    array([[0.5, 2. ],
-           [1.5, 3. ]])
+    Examples:
+        >>> read_csv(b"\\xef\\xbb\\xbf,0,1\\n0,0.5,2\\n1,1.5,3\\n")  # BOM, pandas header and index
+        array([[0.5, 2. ],
+               [1.5, 3. ]])
     """
     if isinstance(source, os.PathLike) or (isinstance(source, str) and "\n" not in source
                                            and os.path.isfile(source)):

@@ -32,16 +32,15 @@ class ShardStream:
         source: a folder of shards, a glob (`'shards/*.npy'`) or one file.
         block_rows: int, rows per read.
 
-    Example:
-
-    >>> import os, tempfile
-    >>> import numpy as np
-    >>> folder = tempfile.mkdtemp()
-    >>> for i in range(3):
-    ...     np.save(os.path.join(folder, f"part-{i}.npy"), np.full((5, 2), i, "float32"))
-    >>> stream = ShardStream(folder)
-    >>> stream.shape, stream.take([0, 7, 14]).tolist()
-    ((15, 2), [[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]])
+    Examples:
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> folder = tempfile.mkdtemp()
+        >>> for i in range(3):
+        ...     np.save(os.path.join(folder, f"part-{i}.npy"), np.full((5, 2), i, "float32"))
+        >>> stream = ShardStream(folder)
+        >>> stream.shape, stream.take([0, 7, 14]).tolist()
+        ((15, 2), [[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]])
     """
 
     def __init__(self, source: str | os.PathLike, block_rows: int = BLOCK_ROWS):

@@ -31,15 +31,14 @@ def list_shards(source: str | os.PathLike) -> list[str]:
     directly in it; only a name that is neither is taken as a glob. Every
     file must end with one of `SHARD_EXTENSIONS`.
 
-    Example:
-
-    >>> import os, tempfile
-    >>> import numpy as np
-    >>> folder = tempfile.mkdtemp()
-    >>> for i in range(2):
-    ...     np.save(os.path.join(folder, f"part-{i}.npy"), np.eye(3, dtype="float32"))
-    >>> [os.path.basename(p) for p in list_shards(folder)]
-    ['part-0.npy', 'part-1.npy']
+    Examples:
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> folder = tempfile.mkdtemp()
+        >>> for i in range(2):
+        ...     np.save(os.path.join(folder, f"part-{i}.npy"), np.eye(3, dtype="float32"))
+        >>> [os.path.basename(p) for p in list_shards(folder)]
+        ['part-0.npy', 'part-1.npy']
     """
     source = os.fspath(source)
     if os.path.isfile(source):
@@ -64,10 +63,9 @@ def is_shard_source(source: str | os.PathLike) -> bool:
     An existing `.npy`/`.csv`/`.npz` file is one array file, even if its
     name holds glob characters.
 
-    Example:
-
-    >>> is_shard_source("shards/*.npy"), is_shard_source("features.npy")
-    (True, False)
+    Examples:
+        >>> is_shard_source("shards/*.npy"), is_shard_source("features.npy")
+        (True, False)
     """
     source = os.fspath(source)
     if source.lower().endswith((".tfrecord", ".tfrecords")) or os.path.isdir(source):
@@ -108,15 +106,14 @@ def read_shard(
         mmap: open a local `.npy` shard with `mmap_mode="r"` and skip the
             value checks (they would read it all); the caller streams it.
 
-    Example:
-
-    >>> import os, tempfile
-    >>> import numpy as np
-    >>> path = os.path.join(tempfile.mkdtemp(), "part-0.csv")
-    >>> write_shard(path, np.ones((2, 3)))
-    >>> read_shard(path, n_features=3)
-    array([[1., 1., 1.],
-           [1., 1., 1.]], dtype=float32)
+    Examples:
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> path = os.path.join(tempfile.mkdtemp(), "part-0.csv")
+        >>> write_shard(path, np.ones((2, 3)))
+        >>> read_shard(path, n_features=3)
+        array([[1., 1., 1.],
+               [1., 1., 1.]], dtype=float32)
     """
     path = os.fspath(path)
     check_shard_names([path])
@@ -153,14 +150,13 @@ def read_shard(
 def write_shard(path: str | os.PathLike, x) -> None:
     """Writes rows as a `.npy`, `.csv` or TFRecord shard that `read_shard` reads back.
 
-    Example:
-
-    >>> import os, tempfile
-    >>> import numpy as np
-    >>> path = os.path.join(tempfile.mkdtemp(), "part-0.tfrecord")
-    >>> write_shard(path, np.arange(6).reshape(2, 3) / 6)
-    >>> read_shard(path).shape
-    (2, 3)
+    Examples:
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> path = os.path.join(tempfile.mkdtemp(), "part-0.tfrecord")
+        >>> write_shard(path, np.arange(6).reshape(2, 3) / 6)
+        >>> read_shard(path).shape
+        (2, 3)
     """
     path = os.fspath(path)
     check_shard_names([path])
@@ -170,7 +166,8 @@ def write_shard(path: str | os.PathLike, x) -> None:
     if ext == ".npy":
         np.save(path, x)
     elif ext == ".csv":
-        np.savetxt(path, x, delimiter=",", fmt="%.9g")
+        # "%#.9g" always writes a decimal point: whole floats must not read back as integers.
+        np.savetxt(path, x, delimiter=",", fmt="%#.9g")
     else:
         import tensorflow as tf
 

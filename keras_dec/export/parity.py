@@ -35,9 +35,8 @@ def check_parity(
     Returns:
         `{format: {"max_abs_diff", "agreement", "threshold", "passed"}}`.
 
-    Example:
-
-    >>> report = check_parity(dec, x, "models/dec/1", {"int8": "dec.tflite"})  # doctest: +SKIP
+    Examples:
+        >>> report = check_parity(dec, x, "models/dec/1", {"int8": "dec.tflite"})  # doctest: +SKIP
     """
     from keras_dec.export.predictors import SavedModelPredictor, TFLitePredictor
 

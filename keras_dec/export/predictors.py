@@ -62,10 +62,9 @@ def tflite_manifest(path: str | os.PathLike) -> dict:
 
     `<name>-v<version>-<mode>.tflite` has its manifest in `<name>-v<version>.json`.
 
-    Example:
-
-    >>> tflite_manifest("no/such/dec-v1-int8.tflite")
-    {}
+    Examples:
+        >>> tflite_manifest("no/such/dec-v1-int8.tflite")
+        {}
     """
     import json
     import re
@@ -117,10 +116,9 @@ def trained_input_shape(model_path: str | os.PathLike) -> list[int] | None:
     From the run's `metrics.json` beside a `.keras` file, the SavedModel's
     metadata, or a `.tflite` file's manifest.
 
-    Example:
-
-    >>> trained_input_shape("no/such/model.keras") is None
-    True
+    Examples:
+        >>> trained_input_shape("no/such/model.keras") is None
+        True
     """
     path = os.fspath(model_path)
     if os.path.isdir(path):
@@ -144,9 +142,8 @@ def load_predictor(path: str | os.PathLike):
 
     Its `predict(x)` returns `(cluster_ids int32 [n], soft_assignments float32 [n, K])`.
 
-    Example:
-
-    >>> ids, q = load_predictor("export/models/dec/1").predict(x)  # doctest: +SKIP
+    Examples:
+        >>> ids, q = load_predictor("export/models/dec/1").predict(x)  # doctest: +SKIP
     """
     path = os.fspath(path)
     if os.path.isdir(path):

@@ -21,11 +21,10 @@ METADATA_FILE = "keras_dec.json"
 def next_version(model_dir: str | os.PathLike) -> int:
     """One more than the largest numeric version folder in `model_dir` (1 if none).
 
-    Example:
-
-    >>> import tempfile
-    >>> next_version(tempfile.mkdtemp())
-    1
+    Examples:
+        >>> import tempfile
+        >>> next_version(tempfile.mkdtemp())
+        1
     """
     model_dir = os.fspath(model_dir)
     if not os.path.isdir(model_dir):
@@ -86,17 +85,16 @@ def export_saved_model(
     Returns:
         The path of the new version folder.
 
-    Example:
-
-    >>> import tempfile
-    >>> import numpy as np, keras
-    >>> from keras_dec import DEC
-    >>> encoder = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-    >>> dec = DEC(encoder, n_clusters=2)
-    >>> dec.set_centers(np.eye(2))
-    >>> path = export_saved_model(dec, tempfile.mkdtemp(), name="dec")
-    >>> os.path.basename(path)
-    '1'
+    Examples:
+        >>> import tempfile
+        >>> import numpy as np, keras
+        >>> from keras_dec import DEC
+        >>> encoder = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+        >>> dec = DEC(encoder, n_clusters=2)
+        >>> dec.set_centers(np.eye(2))
+        >>> path = export_saved_model(dec, tempfile.mkdtemp(), name="dec")
+        >>> os.path.basename(path)
+        '1'
     """
     from keras_dec.models.dec import DEC
 

@@ -65,9 +65,8 @@ def export_for_serving(
         `{"saved_model": path, "version": int, "tflite": {mode: path},
         "sizes": {name: bytes}, "parity": report}`.
 
-    Example:
-
-    >>> result = export_for_serving(dec, "export/models", x=x)  # doctest: +SKIP
+    Examples:
+        >>> result = export_for_serving(dec, "export/models", x=x)  # doctest: +SKIP
     """
     tflite = tuple(tflite)
     for mode in tflite:

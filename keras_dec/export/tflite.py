@@ -40,10 +40,9 @@ def export_tflite(
     Returns:
         `path`.
 
-    Example:
-
-    >>> export_tflite("models/dec/1", "dec_int8.tflite", "int8", x)  # doctest: +SKIP
-    'dec_int8.tflite'
+    Examples:
+        >>> export_tflite("models/dec/1", "dec_int8.tflite", "int8", x)  # doctest: +SKIP
+        'dec_int8.tflite'
     """
     if quantization not in QUANTIZATIONS:
         raise ValueError(

@@ -38,15 +38,14 @@ class ClusteringLayer(keras.layers.Layer):
     Returns:
         Float tensor of shape `(batch, n_clusters)`; each row sums to 1.
 
-    Example:
-
-    >>> import numpy as np
-    >>> layer = ClusteringLayer(n_clusters=2)
-    >>> layer.build((None, 2))
-    >>> layer.set_centers(np.array([[0.0, 0.0], [3.0, 4.0]]))
-    >>> q = layer(np.array([[0.0, 0.0]], dtype="float32"))
-    >>> [round(float(v), 4) for v in q[0]]
-    [0.963, 0.037]
+    Examples:
+        >>> import numpy as np
+        >>> layer = ClusteringLayer(n_clusters=2)
+        >>> layer.build((None, 2))
+        >>> layer.set_centers(np.array([[0.0, 0.0], [3.0, 4.0]]))
+        >>> q = layer(np.array([[0.0, 0.0]], dtype="float32"))
+        >>> [round(float(v), 4) for v in q[0]]
+        [0.963, 0.037]
 
     Reference:
         Xie, Girshick & Farhadi, "Unsupervised Deep Embedding for Clustering

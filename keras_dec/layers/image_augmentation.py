@@ -44,14 +44,13 @@ class ImageAugmentation(keras.layers.Layer):
     Returns:
         The batch, transformed, in the input's shape.
 
-    Example:
-
-    >>> import keras, numpy as np
-    >>> layer = ImageAugmentation((8, 8), seed=0)
-    >>> x = np.random.default_rng(0).random((4, 64)).astype("float32")
-    >>> shifted = keras.ops.convert_to_numpy(layer(x, training=True))
-    >>> shifted.shape, bool(np.all(keras.ops.convert_to_numpy(layer(x)) == x))
-    ((4, 64), True)
+    Examples:
+        >>> import keras, numpy as np
+        >>> layer = ImageAugmentation((8, 8), seed=0)
+        >>> x = np.random.default_rng(0).random((4, 64)).astype("float32")
+        >>> shifted = keras.ops.convert_to_numpy(layer(x, training=True))
+        >>> shifted.shape, bool(np.all(keras.ops.convert_to_numpy(layer(x)) == x))
+        ((4, 64), True)
 
     Reference:
         Guo, Zhu, Liu & Yin, "Deep Embedded Clustering with Data

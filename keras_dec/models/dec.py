@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_dec.backend import DECTrainer, compile_function
+from keras_dec.backend import DECTrainer, compile_function, predict_inputs
 from keras_dec.callbacks.target_refresh import TargetRefresh
 from keras_dec.layers.clustering_layer import ClusteringLayer
 from keras_dec.target_distribution import kl_divergence, target_distribution
@@ -84,18 +84,17 @@ class DEC(DECTrainer, keras.Model):
     Returns:
         The soft assignments Q, float `(batch, n_clusters)`.
 
-    Example:
-
-    >>> import numpy as np, keras
-    >>> from keras_dec import DEC, build_autoencoder
-    >>> x = np.random.default_rng(0).random((64, 8)).astype("float32")
-    >>> _, encoder = build_autoencoder(8, dims=(16, 4))
-    >>> dec = DEC(encoder, n_clusters=3, update_interval=4)
-    >>> _ = dec.initialize_centers(x, seed=0)
-    >>> dec.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9))
-    >>> history = dec.fit(x, batch_size=16, epochs=2, verbose=0)
-    >>> dec.predict_clusters(x).shape
-    (64,)
+    Examples:
+        >>> import numpy as np, keras
+        >>> from keras_dec import DEC, build_autoencoder
+        >>> x = np.random.default_rng(0).random((64, 8)).astype("float32")
+        >>> _, encoder = build_autoencoder(8, dims=(16, 4))
+        >>> dec = DEC(encoder, n_clusters=3, update_interval=4)
+        >>> _ = dec.initialize_centers(x, seed=0)
+        >>> dec.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9))
+        >>> history = dec.fit(x, batch_size=16, epochs=2, verbose=0)
+        >>> dec.predict_clusters(x).shape
+        (64,)
 
     Reference:
         Xie, Girshick & Farhadi, "Unsupervised Deep Embedding for Clustering
@@ -325,9 +324,11 @@ class DEC(DECTrainer, keras.Model):
         self._check_initialized()
         if is_tf_dataset(x):
             self._check_dataset(x, "x")
-        elif check_input:
+            return super().predict(x, **kwargs)
+        if check_input:
             x = self._check_array(x, min_samples=1)
-        return super().predict(x, batch_size=batch_size or self.refresh_batch_size, **kwargs)
+        return super().predict(**predict_inputs(x, batch_size or self.refresh_batch_size),
+                               **kwargs)
 
     # -- DEC API -----------------------------------------------------------
 
@@ -383,9 +384,9 @@ class DEC(DECTrainer, keras.Model):
         else:
             self._check_dataset(x, "x")
             x = inputs_only(x)
-        return np.asarray(
-            self.encoder.predict(x, batch_size=batch_size or self.refresh_batch_size, verbose=0)
-        )
+            return np.asarray(self.encoder.predict(x, verbose=0))
+        return np.asarray(self.encoder.predict(
+            **predict_inputs(x, batch_size or self.refresh_batch_size), verbose=0))
 
     def predict_clusters(self, x, batch_size: int | None = None,
                          check_input: bool = True) -> np.ndarray:

@@ -38,18 +38,17 @@ class IDEC(DEC):
         gamma: float > 0, the weight of the clustering loss (paper: 0.1).
         **kwargs: `DEC`'s arguments (`alpha`, `update_interval`, `tol`, ...).
 
-    Example:
-
-    >>> import numpy as np, keras
-    >>> from keras_dec import IDEC, build_autoencoder, decoder_of
-    >>> x = np.random.default_rng(0).random((64, 8)).astype("float32")
-    >>> autoencoder, encoder = build_autoencoder(8, dims=(16, 4))
-    >>> idec = IDEC(encoder, decoder_of(autoencoder), n_clusters=3, update_interval=4)
-    >>> _ = idec.initialize_centers(x, seed=0)
-    >>> idec.compile()
-    >>> history = idec.fit(x, batch_size=16, epochs=1, verbose=0)
-    >>> idec.predict_clusters(x).shape
-    (64,)
+    Examples:
+        >>> import numpy as np, keras
+        >>> from keras_dec import IDEC, build_autoencoder, decoder_of
+        >>> x = np.random.default_rng(0).random((64, 8)).astype("float32")
+        >>> autoencoder, encoder = build_autoencoder(8, dims=(16, 4))
+        >>> idec = IDEC(encoder, decoder_of(autoencoder), n_clusters=3, update_interval=4)
+        >>> _ = idec.initialize_centers(x, seed=0)
+        >>> idec.compile()
+        >>> history = idec.fit(x, batch_size=16, epochs=1, verbose=0)
+        >>> idec.predict_clusters(x).shape
+        (64,)
 
     Reference:
         Guo, Gao, Liu & Yin, "Improved Deep Embedded Clustering with Local

@@ -20,10 +20,9 @@ class StopOnNonFinite(keras.callbacks.Callback):
     Args:
         stage: str, the stage's name in the error message ("pretraining").
 
-    Example:
-
-    >>> StopOnNonFinite("pretraining").stage
-    'pretraining'
+    Examples:
+        >>> StopOnNonFinite("pretraining").stage
+        'pretraining'
     """
 
     def __init__(self, stage: str):
@@ -50,10 +49,9 @@ class StageProgress(keras.callbacks.ProgbarLogger):
     Args:
         total_epochs: int, the stage's number of epochs.
 
-    Example:
-
-    >>> StageProgress(300).total_epochs
-    300
+    Examples:
+        >>> StageProgress(300).total_epochs
+        300
     """
 
     def __init__(self, total_epochs: int):

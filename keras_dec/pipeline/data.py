@@ -171,11 +171,10 @@ def prepare_training_data(
         scale: "none", "minmax" or "standard".
         seed: int or None, for a stream's k-means sample.
 
-    Example:
-
-    >>> data = prepare_training_data(np.eye(4, dtype="float32"), n_clusters=2)
-    >>> data.shape, data.in_memory
-    ((4, 4), True)
+    Examples:
+        >>> data = prepare_training_data(np.eye(4, dtype="float32"), n_clusters=2)
+        >>> data.shape, data.in_memory
+        ((4, 4), True)
     """
     n_clusters = check_int("n_clusters", n_clusters, 1)
     scale = check_choice("scale", scale, SCALINGS)

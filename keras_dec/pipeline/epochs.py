@@ -13,28 +13,27 @@ import contextlib
 import keras
 import numpy as np
 
-from keras_dec.backend import DeviceLoop
+from keras_dec.backend import DeviceLoop, device_loop_by_default
 from keras_dec.callbacks.target_refresh import TargetRefresh
 from keras_dec.pipeline.data import TrainingData
 from keras_dec.pipeline.seeding import epoch_order
 
 
 def resolve_device_loop(device_loop: bool | None, data: TrainingData | None = None) -> bool:
-    """`train_dec`'s `device_loop`: None means "where the backend has one" (JAX).
+    """`train_dec`'s `device_loop`: None means "where it is the backend's fast path".
 
     `DeviceLoop` runs on one device with the data in memory; under a
     `keras.distribution` (data parallel over several devices), or for a
     streamed data set, training goes through `fit`.
 
-    Example:
-
-    >>> resolve_device_loop(False)
-    False
+    Examples:
+        >>> resolve_device_loop(False)
+        False
     """
     distributed = keras.distribution.distribution() is not None
     streamed = data is not None and not data.in_memory
     if device_loop is None:
-        return DeviceLoop is not None and not distributed and not streamed
+        return device_loop_by_default() and not distributed and not streamed
     if not isinstance(device_loop, bool):
         raise TypeError(f"`device_loop` must be True, False or None. Received: "
                         f"device_loop={device_loop!r}")
@@ -43,7 +42,7 @@ def resolve_device_loop(device_loop: bool | None, data: TrainingData | None = No
                          "streams it. Received: device_loop=True with a ShardStream")
     if device_loop and DeviceLoop is None:
         raise ValueError(
-            "`device_loop=True` needs the JAX backend (KERAS_BACKEND=jax). Received: "
+            "`device_loop=True` needs the JAX or TensorFlow backend. Received: "
             f"device_loop=True on the {keras.backend.backend()} backend"
         )
     if device_loop and distributed:

@@ -36,11 +36,10 @@ _STATE_KEYS = {"stage", "epoch", "identity", "report", "finished"}
 def read_metrics(run_dir: str | os.PathLike, required: bool = True) -> dict:
     """The `metrics.json` of a run folder; `{}` when absent and not `required`.
 
-    Example:
-
-    >>> import tempfile
-    >>> read_metrics(tempfile.mkdtemp(), required=False)
-    {}
+    Examples:
+        >>> import tempfile
+        >>> read_metrics(tempfile.mkdtemp(), required=False)
+        {}
     """
     path = os.path.join(os.fspath(run_dir), METRICS_FILE)
     if not os.path.isfile(path):
@@ -66,12 +65,11 @@ def metrics_beside(model_path: str | os.PathLike) -> dict:
 def history_csv(history: dict) -> str:
     """The per-epoch history as CSV text, an `epoch` column first.
 
-    Example:
-
-    >>> print(history_csv({"loss": [0.5, 0.25]}), end="")
-    epoch,loss
-    0,0.5
-    1,0.25
+    Examples:
+        >>> print(history_csv({"loss": [0.5, 0.25]}), end="")
+        epoch,loss
+        0,0.5
+        1,0.25
     """
     keys = sorted(history)
     rows = [",".join(["epoch", *keys])]
@@ -123,13 +121,12 @@ class Checkpoints:
         output: the run folder, or None for a run that keeps no checkpoints.
         identity: dict, what makes two runs the same run.
 
-    Example:
-
-    >>> import tempfile
-    >>> ckpt = Checkpoints(tempfile.mkdtemp(), {"seed": 0})
-    >>> ckpt.load(fresh=False)
-    >>> ckpt.stage, ckpt.epoch, ckpt.finished
-    ('start', 0, [])
+    Examples:
+        >>> import tempfile
+        >>> ckpt = Checkpoints(tempfile.mkdtemp(), {"seed": 0})
+        >>> ckpt.load(fresh=False)
+        >>> ckpt.stage, ckpt.epoch, ckpt.finished
+        ('start', 0, [])
     """
 
     def __init__(self, output: str | os.PathLike | None, identity: dict):

@@ -22,10 +22,9 @@ STREAMS = {
 def draw_key(seed: int | None, kind: str, stage: str, epoch: int = 0) -> list[int] | None:
     """The `numpy.random.default_rng` key of one draw, or None (unseeded) without a seed.
 
-    Example:
-
-    >>> draw_key(7, "order", "dec", 3)
-    [7, 1, 3]
+    Examples:
+        >>> draw_key(7, "order", "dec", 3)
+        [7, 1, 3]
     """
     if (kind, stage) not in STREAMS:
         raise ValueError(f"No seeded draw is named ({kind!r}, {stage!r}). Known: "
@@ -38,10 +37,9 @@ def draw_key(seed: int | None, kind: str, stage: str, epoch: int = 0) -> list[in
 def epoch_order(n: int, seed: int | None, stage: str, epoch: int) -> np.ndarray:
     """The sample order of one epoch of `stage` ("pretrain" or "dec").
 
-    Example:
-
-    >>> np.array_equal(epoch_order(5, 0, "dec", 2), epoch_order(5, 0, "dec", 2))
-    True
+    Examples:
+        >>> np.array_equal(epoch_order(5, 0, "dec", 2), epoch_order(5, 0, "dec", 2))
+        True
     """
     return np.random.default_rng(draw_key(seed, "order", stage, epoch)).permutation(n)
 
@@ -49,10 +47,9 @@ def epoch_order(n: int, seed: int | None, stage: str, epoch: int) -> np.ndarray:
 def stage_seed(seed: int | None, stage: str, epoch: int = 0) -> int | None:
     """An int seed for a stage's random layers (augmentation), or None without a seed.
 
-    Example:
-
-    >>> stage_seed(None, "pretrain") is None
-    True
+    Examples:
+        >>> stage_seed(None, "pretrain") is None
+        True
     """
     key = draw_key(seed, "augment", stage, epoch)
     if key is None:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 
 def format_summary(report: dict) -> str:
-    """A few human-readable lines about a `train_dec` report."""
+    """A few human-readable lines about a `train_dec` report.
+
+    Examples:
+        >>> print(format_summary({"n_samples": 100, "n_features": 4, "n_clusters": 3,
+        ...                       "dec_iterations": 40, "converged": True,
+        ...                       "seconds": {"pretrain": 1.25, "dec": 0.5}}))
+        DEC on 100 x 4, 3 clusters: 40 iterations, converged (label change < tol)
+          time: pretrain 1.2s, dec 0.5s
+    """
     lines = [
         f"DEC on {report['n_samples']} x {report['n_features']}, "
         f"{report['n_clusters']} clusters: {report['dec_iterations']} iterations, "
@@ -29,6 +37,10 @@ SILHOUETTE_MARGIN = 0.01
 
 def label_free_lines(label_free: dict) -> list[str]:
     """The label-free indices per method and space, and one plain verdict on DEC.
+
+    Examples:
+        >>> label_free_lines({"embedding": {"dec": {"silhouette": 0.5}}})
+        ["  DEC            silhouette 0.500 in DEC's embedding"]
 
     Each space favours one side: DEC's embedding is where DEC sharpened its
     clusters, the input features are where k-means minimised its spread. The

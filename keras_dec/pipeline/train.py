@@ -119,14 +119,13 @@ def train_dec(
     Returns:
         `(dec, report)`; the report is what `metrics.json` holds.
 
-    Example:
-
-    >>> from keras_dec.datasets import load_digits
-    >>> x, y = load_digits()
-    >>> recipe = Recipe(dims=(32, 8), pretrain_epochs=2, max_iter=10)
-    >>> dec, report = train_dec(x[:200], 10, recipe, y=y[:200], seed=0, verbose=0)
-    >>> sorted(report["dec"])
-    ['acc', 'ari', 'nmi']
+    Examples:
+        >>> from keras_dec.datasets import load_digits
+        >>> x, y = load_digits()
+        >>> recipe = Recipe(dims=(32, 8), pretrain_epochs=2, max_iter=10)
+        >>> dec, report = train_dec(x[:200], 10, recipe, y=y[:200], seed=0, verbose=0)
+        >>> sorted(report["dec"])
+        ['acc', 'ari', 'nmi']
     """
     n_clusters = check_int("n_clusters", n_clusters, 1)
     output = _check_output(output)

@@ -48,10 +48,9 @@ class ServingClient:
         n_features: int or None; when given, inputs are checked locally
             before anything is sent.
 
-    Example:
-
-    >>> client = ServingClient("localhost", "dec", protocol="rest")  # doctest: +SKIP
-    >>> ids, q = client.predict(x)  # doctest: +SKIP
+    Examples:
+        >>> client = ServingClient("localhost", "dec", protocol="rest")  # doctest: +SKIP
+        >>> ids, q = client.predict(x)  # doctest: +SKIP
     """
 
     def __init__(

@@ -20,14 +20,13 @@ def atomic_path(path: str | os.PathLike, suffix: str = ""):
     On any exception the temporary file is removed and `path` is untouched, so
     readers only ever see the old file or the complete new one.
 
-    Example:
-
-    >>> import os, tempfile
-    >>> target = os.path.join(tempfile.mkdtemp(), "out.txt")
-    >>> with atomic_path(target) as tmp:
-    ...     _ = open(tmp, "w").write("done")
-    >>> open(target).read()
-    'done'
+    Examples:
+        >>> import os, tempfile
+        >>> target = os.path.join(tempfile.mkdtemp(), "out.txt")
+        >>> with atomic_path(target) as tmp:
+        ...     _ = open(tmp, "w").write("done")
+        >>> open(target).read()
+        'done'
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
@@ -68,13 +67,12 @@ def remove_leftovers(folder: str | os.PathLike, targets=None) -> list[str]:
     the form `atomic_path` gives (`.<target>.<random>.tmp[suffix]`) are
     touched, and with `targets` (file names) only those of these targets.
 
-    Example:
-
-    >>> import os, tempfile
-    >>> folder = tempfile.mkdtemp()
-    >>> _ = open(os.path.join(folder, ".model.keras.x1y2.tmp.keras"), "w")
-    >>> remove_leftovers(folder)
-    ['.model.keras.x1y2.tmp.keras']
+    Examples:
+        >>> import os, tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> _ = open(os.path.join(folder, ".model.keras.x1y2.tmp.keras"), "w")
+        >>> remove_leftovers(folder)
+        ['.model.keras.x1y2.tmp.keras']
     """
     removed = []
     if not os.path.isdir(folder):

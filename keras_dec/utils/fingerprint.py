@@ -15,12 +15,11 @@ def array_sha256(x: np.ndarray) -> str:
     Two arrays get the same digest only if they hold the same values in the
     same places: reordered columns or values that keep the sum equal change it.
 
-    Example:
-
-    >>> import numpy as np
-    >>> a = np.arange(6, dtype="float32").reshape(2, 3)
-    >>> array_sha256(a) == array_sha256(a.copy()), array_sha256(a) == array_sha256(a[:, ::-1])
-    (True, False)
+    Examples:
+        >>> import numpy as np
+        >>> a = np.arange(6, dtype="float32").reshape(2, 3)
+        >>> array_sha256(a) == array_sha256(a.copy()), array_sha256(a) == array_sha256(a[:, ::-1])
+        (True, False)
     """
     x = np.asarray(x)
     digest = hashlib.sha256()

@@ -20,17 +20,16 @@ def exclusive_folder(folder: str | os.PathLike, purpose: str):
     writes with the first. A killed holder's lock goes with its process, so
     a stale lock file never blocks anyone.
 
-    Example:
-
-    >>> import tempfile
-    >>> folder = tempfile.mkdtemp()
-    >>> with exclusive_folder(folder, "training"):
-    ...     try:
-    ...         with exclusive_folder(folder, "training"):
-    ...             pass
-    ...     except FolderInUseError as e:
-    ...         print("refused")
-    refused
+    Examples:
+        >>> import tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> with exclusive_folder(folder, "training"):
+        ...     try:
+        ...         with exclusive_folder(folder, "training"):
+        ...             pass
+        ...     except FolderInUseError as e:
+        ...         print("refused")
+        refused
     """
     folder = os.fspath(folder)
     os.makedirs(folder, exist_ok=True)

@@ -80,14 +80,13 @@ def check_scaled(x, name: str = "x") -> None:
     The same rule for `train`, `predict` and `export`, so a model is never fed
     data scaled differently from what it was trained on.
 
-    Example:
-
-    >>> import numpy as np
-    >>> check_scaled(np.array([[0, 1], [1, 0]]))
-    >>> check_scaled(np.array([[0, 255]]))
-    Traceback (most recent call last):
-    ...
-    ValueError: `x` holds integers from 0 to 255: unscaled images or counts. ...
+    Examples:
+        >>> import numpy as np
+        >>> check_scaled(np.array([[0, 1], [1, 0]]))
+        >>> check_scaled(np.array([[0, 255]]))
+        Traceback (most recent call last):
+        ...
+        ValueError: `x` holds integers from 0 to 255: unscaled images or counts. ...
     """
     arr = np.asarray(x)
     if arr.dtype.kind in "iu" and arr.size:
@@ -167,10 +166,9 @@ def distinct_rows(x: np.ndarray, at_least: int) -> int:
     the full sort over every row (seconds for 70,000 images) runs only for
     data that fails the check.
 
-    Example:
-
-    >>> distinct_rows(np.array([[0.0], [1.0], [1.0]]), 5)
-    2
+    Examples:
+        >>> distinct_rows(np.array([[0.0], [1.0], [1.0]]), 5)
+        2
     """
     rows = x.reshape(len(x), -1)
     n = min(len(rows), 4 * at_least)

@@ -118,17 +118,16 @@ class Stage:
 def run_stages(stages: Sequence[Stage], run: Run) -> None:
     """Runs the stages that have not finished yet, in order, timing each.
 
-    Example:
-
-    >>> class Hello(Stage):
-    ...     name = "hello"
-    ...     def run(self, run):
-    ...         run.report["greeting"] = "hi"
-    >>> from keras_dec.pipeline.run_folder import Checkpoints
-    >>> run = Run(None, None, 2, 0, Checkpoints(None, {}), None)
-    >>> run_stages([Hello()], run)
-    >>> run.report["greeting"], run.ckpt.finished, sorted(run.report["seconds"])
-    ('hi', ['hello'], ['hello'])
+    Examples:
+        >>> class Hello(Stage):
+        ...     name = "hello"
+        ...     def run(self, run):
+        ...         run.report["greeting"] = "hi"
+        >>> from keras_dec.pipeline.run_folder import Checkpoints
+        >>> run = Run(None, None, 2, 0, Checkpoints(None, {}), None)
+        >>> run_stages([Hello()], run)
+        >>> run.report["greeting"], run.ckpt.finished, sorted(run.report["seconds"])
+        ('hi', ['hello'], ['hello'])
     """
     for stage in stages:
         if stage.name in run.ckpt.finished:
