@@ -12,7 +12,6 @@ from keras_dec.backend.common import array_predict_inputs as predict_inputs  # n
 from keras_dec.backend.jax_loop import DeviceLoop  # noqa: F401
 
 
-
 def device_loop_by_default() -> bool:
     """Whether `train_dec(device_loop=None)` trains through `DeviceLoop`: always here."""
     return True

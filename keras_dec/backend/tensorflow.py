@@ -8,7 +8,6 @@ import tensorflow as tf
 from keras_dec.backend.tensorflow_loop import DeviceLoop  # noqa: F401
 
 
-
 def device_loop_by_default() -> bool:
     """Whether `train_dec(device_loop=None)` trains through `DeviceLoop`: yes, but not
     inside a `tf.distribute` strategy, whose replicas `fit` runs."""
