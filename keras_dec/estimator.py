@@ -35,7 +35,8 @@ class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     `pretrain_momentum`, `pretrain_schedule`, `pretrain_batch_size`,
     `batch_size`, `n_init`, `alpha`, `update_interval`, `tol`, `max_iter`,
     `learning_rate`, `momentum`, `pretrain_clipnorm`, `clustering`, `gamma`,
-    `pretrain_optimizer`, `pretrain_min_steps`); None keeps the value
+    `pretrain_optimizer`, `pretrain_min_steps`, `manifold` and its
+    `manifold_*` settings, `init`); None keeps the value
     `recipe_for` picks. The image augmentation fields are left out: the
     estimator takes flat feature tables; augment images with `train_dec`.
 
@@ -90,6 +91,16 @@ class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         gamma: float | None = None,
         pretrain_optimizer: str | None = None,
         pretrain_min_steps: int | None = None,
+        manifold: str | None = None,
+        manifold_neighbors: int | None = None,
+        manifold_min_dist: float | None = None,
+        manifold_widths: Sequence[int] | None = None,
+        manifold_components: int | None = None,
+        manifold_steps: int | None = None,
+        manifold_batch_size: int | None = None,
+        manifold_negatives: int | None = None,
+        manifold_learning_rate: float | None = None,
+        init: str | None = None,
         scale: str = "none",
         device_loop: bool | None = None,
         random_state: int | None = None,
@@ -116,6 +127,16 @@ class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         self.gamma = gamma
         self.pretrain_optimizer = pretrain_optimizer
         self.pretrain_min_steps = pretrain_min_steps
+        self.manifold = manifold
+        self.manifold_neighbors = manifold_neighbors
+        self.manifold_min_dist = manifold_min_dist
+        self.manifold_widths = manifold_widths
+        self.manifold_components = manifold_components
+        self.manifold_steps = manifold_steps
+        self.manifold_batch_size = manifold_batch_size
+        self.manifold_negatives = manifold_negatives
+        self.manifold_learning_rate = manifold_learning_rate
+        self.init = init
         self.scale = scale
         self.device_loop = device_loop
         self.random_state = random_state
@@ -124,8 +145,9 @@ class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     def recipe(self, n_samples: int, n_features: int) -> Recipe:
         """The recipe `fit` uses for data of this shape."""
         changes = {name: getattr(self, name) for name in RECIPE_FIELDS}
-        if changes["dims"] is not None:
-            changes["dims"] = tuple(changes["dims"])
+        for name in ("dims", "manifold_widths"):
+            if changes[name] is not None:
+                changes[name] = tuple(changes[name])
         base = recipe_for(n_samples, n_features)
         if changes["clustering"] == "idec":
             base = idec_recipe(base)  # IDEC's optimizer; learning_rate/momentum override it

@@ -24,6 +24,10 @@ BACKBONES = ("dense", "conv")
 # Where DEC-DA's image augmentation applies: nowhere, pretraining, the DEC steps, or both.
 AUGMENTATIONS = ("none", "pretrain", "clustering", "all")
 PRETRAIN_OPTIMIZERS = ("sgd", "adam")
+# A manifold of the embedding to cluster on (keras_dec.manifold): none, or parametric UMAP.
+MANIFOLDS = ("none", "umap")
+# How the cluster centres start: k-means (the paper), or a full-covariance Gaussian mixture.
+INITS = ("kmeans", "gmm")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,6 +94,21 @@ class Recipe:
       backbone). `RECIPES["<data>_conv"]` take DCEC's: conv, Adam(0.001),
       200 epochs.
 
+    - `manifold="none"`: DEC on the autoencoder's embedding (the paper).
+      `"umap"` adds a manifold stage (N2D's idea, McConville et al. 2020, as
+      parametric UMAP, Sainburg et al. 2021): a head (`manifold_widths`
+      ReLU layers, then `manifold_components` outputs, 0 meaning one per
+      cluster as N2D) is trained with UMAP's loss on the fuzzy graph of the
+      embedding (`manifold_neighbors=20`, `manifold_min_dist=0.0`: N2D's),
+      `manifold_steps` batches of `manifold_batch_size` edges with
+      `manifold_negatives` negatives each, Adam at
+      `manifold_learning_rate`; DEC then clusters the head's output and
+      fine-tunes encoder, head and centres. Needs umap-learn
+      (`keras-dec[manifold]`) and `clustering="dec"`.
+    - `init="kmeans"`: the centres start from k-means (`n_init` restarts),
+      the paper's; `"gmm"` from the means of a full-covariance Gaussian
+      mixture (N2D clusters its manifold with one).
+
     These defaults are for image-sized inputs. For data passed without a
     recipe, `recipe_for(n_samples, n_features)` picks one by the input
     width (see there): the reference recipe for 100 features or more, a
@@ -125,6 +144,16 @@ class Recipe:
     conv_filters: tuple[int, ...] = (32, 64, 128)
     pretrain_optimizer: str = "sgd"
     pretrain_min_steps: int = 0
+    manifold: str = "none"
+    manifold_neighbors: int = 20
+    manifold_min_dist: float = 0.0
+    manifold_widths: tuple[int, ...] = (256, 256)
+    manifold_components: int = 0
+    manifold_steps: int = 2000
+    manifold_batch_size: int = 4096
+    manifold_negatives: int = 5
+    manifold_learning_rate: float = 0.001
+    init: str = "kmeans"
 
     def __post_init__(self):
         for i, width in enumerate(self.dims):
@@ -153,6 +182,22 @@ class Recipe:
             check_fraction(name, getattr(self, name))
         if self.pretrain_clipnorm is not None:
             check_positive_float("pretrain_clipnorm", self.pretrain_clipnorm)
+        check_choice("manifold", self.manifold, MANIFOLDS)
+        check_choice("init", self.init, INITS)
+        check_int("manifold_neighbors", self.manifold_neighbors, 2)
+        check_int("manifold_components", self.manifold_components, 0)
+        for name in ("manifold_steps", "manifold_batch_size", "manifold_negatives"):
+            check_int(name, getattr(self, name), 1)
+        for i, width in enumerate(self.manifold_widths):
+            check_int(f"manifold_widths[{i}]", width, 1)
+        check_positive_float("manifold_learning_rate", self.manifold_learning_rate)
+        if not 0.0 <= self.manifold_min_dist < 1.0:
+            raise ValueError("`manifold_min_dist` must be in [0, 1). Received: "
+                             f"manifold_min_dist={self.manifold_min_dist!r}")
+        if self.manifold != "none" and self.clustering != "dec":
+            raise ValueError("The manifold stage clusters the head's output with DEC; IDEC "
+                             "reconstructs from the embedding before it. Received: "
+                             f"manifold={self.manifold!r}, clustering={self.clustering!r}")
         check_choice("augment", self.augment, AUGMENTATIONS)
         check_side_fraction("augment_shift", self.augment_shift)
         check_degrees("augment_rotation", self.augment_rotation)

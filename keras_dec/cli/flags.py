@@ -8,6 +8,8 @@ from keras_dec.recipe import (
     AUGMENTATIONS,
     BACKBONES,
     CLUSTERINGS,
+    INITS,
+    MANIFOLDS,
     PRETRAIN_METHODS,
     PRETRAIN_OPTIMIZERS,
     PRETRAIN_SCHEDULES,
@@ -88,6 +90,15 @@ RECIPE_FLAGS = (
     ("--conv-filters", "conv_filters", widths, "the conv backbone's three convolutions' filters"),
     ("--pretrain-optimizer", "pretrain_optimizer", PRETRAIN_OPTIMIZERS,
      "pretraining optimizer (adam ignores the momentum)"),
+    ("--manifold", "manifold", MANIFOLDS,
+     "umap: train a parametric-UMAP head on the embedding's fuzzy graph and cluster its "
+     "output (N2D's idea, exported as one model; needs keras-dec[manifold])"),
+    ("--manifold-neighbors", "manifold_neighbors", positive_int, "the UMAP graph's neighbours"),
+    ("--manifold-components", "manifold_components", int,
+     "the manifold head's output dimensions (0: one per cluster)"),
+    ("--manifold-steps", "manifold_steps", positive_int, "the manifold head's training steps"),
+    ("--init", "init", INITS,
+     "how the centres start: k-means, or a full-covariance Gaussian mixture's means"),
 )
 
 

@@ -174,42 +174,17 @@ def _build_and_publish(model, base_path, name, tflite, x, version, metadata, par
     if existing:
         raise FileExistsError(f"TFLite file(s) already exist: {existing}; pick another version.")
     result: dict = {"version": version, "tflite": tflite_files, "parity": None}
-    journal = os.path.join(os.fspath(base_path), JOURNAL_FILE)
     staging = None
     if tflite:
         os.makedirs(tflite_dir, exist_ok=True)
         staging = tempfile.mkdtemp(prefix=f".tmp-{name}-v{version}-", dir=tflite_dir)
 
     def build_check_and_publish_tflite(saved_model_staging):
-        # Everything is built and checked in the staging folders first.
-        staged = {mode: os.path.join(staging, os.path.basename(path))
-                  for mode, path in tflite_files.items()}
-        for mode, path in staged.items():
-            export_tflite(saved_model_staging, path, mode, representative_data=x)
-        if parity:
-            result["parity"] = check_parity(model, x, saved_model_staging, staged)
-            with open(os.path.join(saved_model_staging, "assets.extra", "parity.json"), "w",
-                      encoding="utf-8") as f:
-                json.dump(result["parity"], f, indent=2, sort_keys=True)
-        if not tflite:
-            return
-        with open(os.path.join(saved_model_staging, "assets.extra", METADATA_FILE),
-                  encoding="utf-8") as f:
-            info = json.load(f)
-        info.update(saved_model=os.path.join(name, str(version)),
-                    tflite={mode: os.path.basename(p) for mode, p in tflite_files.items()})
-        staged_manifest = os.path.join(staging, os.path.basename(manifest))
-        with open(staged_manifest, "w", encoding="utf-8") as f:
-            json.dump(info, f, indent=2, sort_keys=True)
-        # Then published: the journal first, so that a kill from here on is
-        # undone by the next export; the SavedModel folder last.
-        atomic.write_json(journal, {
-            "saved_model": os.path.join(name, str(version)),
-            "files": [os.path.relpath(p, base_path) for p in published]})
-        for source, target in [*zip(staged.values(), tflite_files.values(), strict=True),
-                               (staged_manifest, manifest)]:
-            os.chmod(source, 0o666 & ~atomic.current_umask())
-            os.replace(source, target)
+        staged = _build_and_check(model, x, parity, saved_model_staging, staging, tflite_files,
+                                  result)
+        if tflite:
+            _publish_tflite(base_path, os.path.join(name, str(version)), saved_model_staging,
+                            staged, tflite_files, manifest)
 
     try:
         result["saved_model"] = export_saved_model(
@@ -225,13 +200,54 @@ def _build_and_publish(model, base_path, name, tflite, x, version, metadata, par
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
         with contextlib.suppress(FileNotFoundError):
-            os.remove(journal)
+            os.remove(os.path.join(os.fspath(base_path), JOURNAL_FILE))
     result["sizes"] = {"saved_model": _folder_size(result["saved_model"])}
     for mode, path in tflite_files.items():
         result["sizes"][f"tflite_{mode}"] = os.path.getsize(path)
     if tflite:
         result["manifest"] = manifest
     return result
+
+
+def _build_and_check(model, x, parity, saved_model_staging, staging, tflite_files,
+                     result) -> dict:
+    """Converts the staged SavedModel to each TFLite mode in `staging`, and checks parity."""
+    staged = {mode: os.path.join(staging, os.path.basename(path))
+              for mode, path in tflite_files.items()}
+    for mode, path in staged.items():
+        export_tflite(saved_model_staging, path, mode, representative_data=x)
+    if parity:
+        result["parity"] = check_parity(model, x, saved_model_staging, staged)
+        with open(os.path.join(saved_model_staging, "assets.extra", "parity.json"), "w",
+                  encoding="utf-8") as f:
+            json.dump(result["parity"], f, indent=2, sort_keys=True)
+    return staged
+
+
+def _publish_tflite(base_path, version_dir, saved_model_staging, staged, tflite_files,
+                    manifest) -> None:
+    """Writes the manifest, then the journal, then renames the TFLite files into place.
+
+    From the journal on, a kill is undone by the next export
+    (`recover_interrupted_export`); the SavedModel folder is renamed last.
+    """
+    with open(os.path.join(saved_model_staging, "assets.extra", METADATA_FILE),
+              encoding="utf-8") as f:
+        info = json.load(f)
+    info.update(saved_model=version_dir,
+                tflite={mode: os.path.basename(p) for mode, p in tflite_files.items()})
+    staged_manifest = os.path.join(os.path.dirname(next(iter(staged.values()))),
+                                   os.path.basename(manifest))
+    with open(staged_manifest, "w", encoding="utf-8") as f:
+        json.dump(info, f, indent=2, sort_keys=True)
+    published = [*tflite_files.values(), manifest]
+    atomic.write_json(os.path.join(os.fspath(base_path), JOURNAL_FILE), {
+        "saved_model": version_dir,
+        "files": [os.path.relpath(p, base_path) for p in published]})
+    for source, target in [*zip(staged.values(), tflite_files.values(), strict=True),
+                           (staged_manifest, manifest)]:
+        os.chmod(source, 0o666 & ~atomic.current_umask())
+        os.replace(source, target)
 
 
 def _folder_size(path: str) -> int:

@@ -12,6 +12,7 @@ from keras_dec.layers.clustering_layer import ClusteringLayer
 from keras_dec.target_distribution import kl_divergence, target_distribution
 from keras_dec.utils.data import inputs_only, is_tf_dataset, iter_batches
 from keras_dec.utils.validation import (
+    check_choice,
     check_features,
     check_fraction,
     check_int,
@@ -333,8 +334,13 @@ class DEC(DECTrainer, keras.Model):
     # -- DEC API -----------------------------------------------------------
 
     def initialize_centers(self, x, n_init: int = 20, seed: int | None = None,
-                           batch_size: int | None = None, check_input: bool = True) -> DEC:
+                           batch_size: int | None = None, check_input: bool = True,
+                           method: str = "kmeans") -> DEC:
         """Sets the centres by k-means (scikit-learn, `n_init` restarts) on the embeddings.
+
+        With `method="gmm"`, the centres are the means of a full-covariance
+        Gaussian mixture (scikit-learn, `n_init` restarts, k-means
+        initialised) and `initial_labels_` its most likely components.
 
         Also resets the target so that the next `fit` starts with a refresh.
 
@@ -368,9 +374,18 @@ class DEC(DECTrainer, keras.Model):
                 f"`x` has only {distinct} distinct embedding(s), fewer than "
                 f"n_clusters={self.n_clusters}. Received: x with {embeddings.shape[0]} samples"
             )
-        kmeans = KMeans(self.n_clusters, n_init=n_init, random_state=seed)
-        self.initial_labels_ = kmeans.fit_predict(embeddings).astype("int32")
-        self.clustering.set_centers(kmeans.cluster_centers_)
+        if check_choice("method", method, ("kmeans", "gmm")) == "gmm":
+            from sklearn.mixture import GaussianMixture
+
+            mixture = GaussianMixture(self.n_clusters, covariance_type="full", n_init=n_init,
+                                      random_state=seed).fit(embeddings)
+            self.initial_labels_ = mixture.predict(embeddings).astype("int32")
+            centers = mixture.means_
+        else:
+            kmeans = KMeans(self.n_clusters, n_init=n_init, random_state=seed)
+            self.initial_labels_ = kmeans.fit_predict(embeddings).astype("int32")
+            centers = kmeans.cluster_centers_
+        self.clustering.set_centers(centers)
         self.centers_initialized.assign(True)
         self.target_refreshes.assign(0)
         self.converged.assign(False)

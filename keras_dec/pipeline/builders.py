@@ -111,12 +111,19 @@ def build_pretraining_autoencoder(recipe: Recipe, n_features: int, n_samples: in
 
 def build_clustering_model(recipe: Recipe, autoencoder: keras.Model, n_clusters: int,
                            scaling: keras.layers.Normalization | None = None,
-                           augmentation: ImageAugmentation | None = None) -> DEC:
+                           augmentation: ImageAugmentation | None = None,
+                           head: keras.Model | None = None) -> DEC:
     """DEC (or IDEC, by `recipe.clustering`) on the autoencoder's encoder, uncompiled.
 
-    The encoder starts with `scaling`, so the model takes raw features.
+    The encoder starts with `scaling`, so the model takes raw features, and
+    ends with the manifold `head` when there is one: one network, encoder ->
+    head -> clustering layer, which saves and exports as one model.
     """
-    encoder = with_scaling(encoder_of(autoencoder), scaling)
+    encoder = encoder_of(autoencoder)
+    if head is not None:
+        inputs = keras.Input(encoder.input_shape[1:], name="features")
+        encoder = keras.Model(inputs, head(encoder(inputs)), name="manifold_encoder")
+    encoder = with_scaling(encoder, scaling)
     options = {"n_clusters": n_clusters, "alpha": recipe.alpha,
                "update_interval": recipe.update_interval, "tol": recipe.tol,
                "augmentation": augmentation}

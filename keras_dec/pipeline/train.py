@@ -27,6 +27,7 @@ from keras_dec.pipeline.stages import (
     Evaluate,
     InitializeCenters,
     KMeansBaseline,
+    Manifold,
     Pretrain,
     Run,
     run_stages,
@@ -139,7 +140,8 @@ def train_dec(
                          "pretrain_method='layerwise'")
     image_shape = required_image_shape(recipe, data, data_source)
     stages = [KMeansBaseline()] if baseline_kmeans else []
-    stages += [Pretrain(), InitializeCenters(), Cluster(), Evaluate()]
+    stages += [Pretrain(), *([Manifold()] if recipe.manifold != "none" else []),
+               InitializeCenters(), Cluster(), Evaluate()]
     with contextlib.ExitStack() as stack:
         if output is not None:
             # One writer per output folder; a second run fails here, before any work.

@@ -14,10 +14,13 @@ from keras_dec.pipeline.stages.base import Run, Stage
 class InitializeCenters(Stage):
     """Builds DEC (or IDEC) on the pretrained encoder and sets its centres by k-means.
 
-    k-means (the recipe's `n_init` restarts) runs on the embeddings of
-    `data.points`: every row of an array, a stream's sample. Leaves the
-    compiled model in `run.models["dec"]` (checkpointed) and the k-means
-    labels as the "autoencoder_kmeans" baseline.
+    k-means (the recipe's `n_init` restarts; or a Gaussian mixture with
+    `recipe.init="gmm"`) runs on the embeddings of `data.points`: every row
+    of an array, a stream's sample. With a manifold stage before it, DEC's
+    encoder ends with the manifold head and the centres start on its
+    output. Leaves the compiled model in `run.models["dec"]`
+    (checkpointed) and the initial labels as the "autoencoder_kmeans"
+    baseline.
     """
 
     name = "kmeans_init"
@@ -25,10 +28,11 @@ class InitializeCenters(Stage):
     def run(self, run: Run) -> None:
         recipe = run.recipe
         augmentation = build_augmentation(recipe, run.image_shape, run.seed, "dec")
+        head = run.model("manifold_head") if recipe.manifold != "none" else None
         dec = build_clustering_model(recipe, run.model("autoencoder"), run.n_clusters,
-                                     run.data.scaling, augmentation)
+                                     run.data.scaling, augmentation, head)
         dec.initialize_centers(run.data.points, n_init=recipe.n_init, seed=run.seed,
-                               check_input=False)
+                               check_input=False, method=recipe.init)
         run.labels["autoencoder_kmeans"] = dec.initial_labels_
         if run.data.y is not None:
             run.report["autoencoder_kmeans"] = evaluate_clustering(run.data.y, dec.initial_labels_)

@@ -1,0 +1,130 @@
+"""The manifold head (an MLP on the autoencoder's embedding) and its parametric-UMAP training."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_dec.manifold.graph import FuzzyGraph
+from keras_dec.manifold.loss import umap_cross_entropy
+from keras_dec.utils.validation import check_int
+
+HEAD_NAME = "manifold_head"
+
+
+def build_manifold_head(input_dim: int, n_components: int,
+                        widths: Sequence[int] = (256, 256),
+                        seed: int | None = None) -> keras.Model:
+    """An MLP from the embedding to `n_components` dimensions (ReLU; linear output).
+
+    Examples:
+        >>> head = build_manifold_head(10, 3, widths=(16,), seed=0)
+        >>> head.input_shape, head.output_shape
+        ((None, 10), (None, 3))
+    """
+    input_dim = check_int("input_dim", input_dim, 1)
+    n_components = check_int("n_components", n_components, 1)
+    inputs = keras.Input((input_dim,), name="embedding")
+    h = inputs
+    for i, width in enumerate(widths):
+        h = keras.layers.Dense(check_int("widths[i]", width, 1), activation="relu",
+                               kernel_initializer=keras.initializers.GlorotUniform(
+                                   None if seed is None else seed + i),
+                               name=f"manifold_{i}")(h)
+    outputs = keras.layers.Dense(n_components, name="manifold_out",
+                                 kernel_initializer=keras.initializers.GlorotUniform(
+                                     None if seed is None else seed + len(widths)))(h)
+    return keras.Model(inputs, outputs, name=HEAD_NAME)
+
+
+class ParametricUMAP(keras.Model):
+    """Trains a head on a fuzzy graph with UMAP's loss: one batch of edges per step.
+
+    Its input is a batch of int rows `[anchor, positive, negative_1, ...,
+    negative_m]` of point indices; the points (the autoencoder's embedding)
+    are held inside as a constant, so a batch costs a gather, not a copy of
+    the data. Only the head's weights train.
+
+    Args:
+        head: the `keras.Model` to train.
+        points: float array `(n_points, dim)`, the head's inputs.
+        a, b: floats, UMAP's similarity curve (`umap_ab`).
+        repulsion_strength: float.
+    """
+
+    def __init__(self, head: keras.Model, points, a: float, b: float,
+                 repulsion_strength: float = 1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.head = head
+        self.a, self.b, self.repulsion_strength = float(a), float(b), float(repulsion_strength)
+        points = np.asarray(points, dtype="float32")
+        self.points = self.add_weight(shape=points.shape, trainable=False, name="points",
+                                      initializer=keras.initializers.Constant(points))
+
+    def call(self, indices):
+        rows = ops.take(self.points, ops.reshape(indices, (-1,)), axis=0)
+        out = self.head(rows)
+        return ops.reshape(out, (-1, ops.shape(indices)[1], ops.shape(out)[-1]))
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        return umap_cross_entropy(y_pred[:, 0], y_pred[:, 1], y_pred[:, 2:], self.a, self.b,
+                                  self.repulsion_strength)
+
+
+def edge_batches(graph: FuzzyGraph, n_steps: int, batch_size: int, negatives: int,
+                 rng: np.random.Generator) -> np.ndarray:
+    """`n_steps * batch_size` training rows `[anchor, positive, negatives...]`, int32.
+
+    Edges are drawn in proportion to their weight, in random direction; each
+    anchor's negatives are the anchors of other drawn edges, so points are
+    drawn as negatives in proportion to their degree (umap-learn's parametric
+    UMAP shuffles a batch's embeddings to the same end).
+    """
+    n = n_steps * batch_size
+    edges = graph.sample_edges(n, rng)
+    flip = rng.random(n) < 0.5
+    anchor = np.where(flip, graph.tail[edges], graph.head[edges])
+    positive = np.where(flip, graph.head[edges], graph.tail[edges])
+    negative = anchor[rng.integers(0, n, size=(n, negatives))]
+    return np.column_stack([anchor, positive, negative]).astype("int32")
+
+
+def fit_manifold_head(head: keras.Model, points, graph: FuzzyGraph, a: float, b: float,
+                      steps: int = 2000, batch_size: int = 4096, negatives: int = 5,
+                      learning_rate: float = 1e-3, seed: int | None = None,
+                      steps_per_epoch: int = 200, verbose: int = 0,
+                      callbacks=None) -> list[float]:
+    """Trains `head` on `graph` with UMAP's loss (Adam); returns the loss per epoch.
+
+    Each epoch draws `steps_per_epoch` fresh batches of edges, seeded by
+    (seed, epoch), so that the draws do not depend on what ran before.
+
+    Examples:
+        >>> import numpy as np
+        >>> from keras_dec.manifold.graph import fuzzy_graph
+        >>> from keras_dec.manifold.loss import umap_ab
+        >>> x = np.random.default_rng(0).random((80, 4)).astype("float32")
+        >>> head = build_manifold_head(4, 2, widths=(8,), seed=0)
+        >>> losses = fit_manifold_head(head, x, fuzzy_graph(x, 5, seed=0), *umap_ab(),
+        ...                            steps=4, batch_size=32, steps_per_epoch=2, seed=0)
+        >>> len(losses)
+        2
+    """
+    steps = check_int("steps", steps, 1)
+    batch_size = check_int("batch_size", batch_size, 1)
+    negatives = check_int("negatives", negatives, 1)
+    trainer = ParametricUMAP(head, points, a, b)
+    trainer.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    losses = []
+    epochs = -(-steps // steps_per_epoch)
+    for epoch in range(epochs):
+        n = min(steps_per_epoch, steps - epoch * steps_per_epoch)
+        rng = np.random.default_rng(None if seed is None else [seed, 4, epoch])
+        rows = edge_batches(graph, n, batch_size, negatives, rng)
+        history = trainer.fit(rows, batch_size=batch_size, shuffle=False, epochs=1,
+                              verbose=verbose, callbacks=callbacks)
+        losses.append(float(history.history["loss"][-1]))
+    return losses

@@ -1,0 +1,145 @@
+"""The manifold stage (parametric UMAP as a Keras head) on every backend: loss, graph,
+training, the pipeline with resume, `.keras` round trip and export parity."""
+
+import keras
+import numpy as np
+import pytest
+from conftest import tensorflow_only
+
+pytest.importorskip("umap")
+
+from keras_dec import DEC, Recipe, load_model, train_dec  # noqa: E402
+from keras_dec.manifold import (  # noqa: E402
+    build_manifold_head,
+    fit_manifold_head,
+    fuzzy_graph,
+    umap_ab,
+    umap_cross_entropy,
+)
+from keras_dec.manifold.head import edge_batches  # noqa: E402
+
+RECIPE = Recipe(dims=(16, 3), pretrain_epochs=10, pretrain_learning_rate=0.1, max_iter=20,
+                update_interval=5, n_init=2, manifold="umap", manifold_widths=(16,),
+                manifold_steps=20, manifold_batch_size=64, manifold_neighbors=8)
+
+
+def blobs(n=150, seed=0):
+    """Three separated blobs in [0, 1]^6."""
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.arange(3), n // 3)
+    x = rng.uniform(0.15, 0.85, (3, 6))[y] + rng.normal(0, 0.04, (n, 6))
+    return np.clip(x, 0, 1).astype("float32"), y
+
+
+def numpy_umap_loss(anchors, positives, negatives, a, b):
+    def q(u, v):
+        return 1.0 / (1.0 + a * (np.sum((u - v) ** 2, axis=-1) + 1e-12) ** b)
+
+    attract = -np.log(np.clip(q(anchors, positives), 1e-4, 1.0))
+    repel = -np.log(np.clip(1.0 - q(anchors[:, None], negatives), 1e-4, 1.0))
+    return (attract.sum() + repel.sum()) / (attract.size + repel.size)
+
+
+def test_the_loss_is_umaps_cross_entropy():
+    rng = np.random.default_rng(0)
+    anchors, positives = rng.normal(size=(7, 3)), rng.normal(size=(7, 3))
+    negatives = rng.normal(size=(7, 4, 3)) * 2
+    positives[0] = anchors[0]  # a zero distance: finite, gradient too
+    a, b = umap_ab(0.0)
+    got = keras.ops.convert_to_numpy(umap_cross_entropy(
+        *(keras.ops.convert_to_tensor(v.astype("float32")) for v in (anchors, positives,
+                                                                      negatives)), a, b))
+    np.testing.assert_allclose(got, numpy_umap_loss(anchors, positives, negatives, a, b),
+                               rtol=1e-5)
+
+
+def test_the_graph_and_its_edge_draws():
+    x, _ = blobs()
+    graph = fuzzy_graph(x, 8, seed=0)
+    assert graph.n_points == 150 and graph.weight.min() > 0 and graph.weight.max() <= 1.0
+    rows = edge_batches(graph, 3, 32, 5, np.random.default_rng(0))
+    assert rows.shape == (96, 7) and rows.dtype == np.int32 and rows.max() < 150
+    np.testing.assert_array_equal(rows, edge_batches(graph, 3, 32, 5, np.random.default_rng(0)))
+    with pytest.raises(ValueError, match="more rows than n_neighbors=8"):
+        fuzzy_graph(x[:8], 8)
+
+
+def test_training_the_head_lowers_the_loss_and_is_seeded():
+    x, _ = blobs()
+    graph = fuzzy_graph(x, 8, seed=0)
+
+    def train():
+        head = build_manifold_head(6, 2, widths=(16,), seed=0)
+        return head, fit_manifold_head(head, x, graph, *umap_ab(), steps=60, batch_size=64,
+                                       steps_per_epoch=20, seed=0)
+
+    head, losses = train()
+    assert losses[-1] < losses[0]
+    again, _ = train()
+    np.testing.assert_allclose(again.predict(x, verbose=0), head.predict(x, verbose=0),
+                               atol=1e-5)
+
+
+def test_gmm_initialisation_takes_the_mixtures_means(blobs):
+    from sklearn.mixture import GaussianMixture
+
+    from conftest import small_encoder
+
+    x, _ = blobs
+    dec = DEC(small_encoder(), n_clusters=3)
+    dec.initialize_centers(x, n_init=2, seed=0, method="gmm")
+    z = dec.embed(x)
+    mixture = GaussianMixture(3, covariance_type="full", n_init=2, random_state=0).fit(z)
+    np.testing.assert_allclose(dec.cluster_centers_, mixture.means_, atol=1e-5)
+    np.testing.assert_array_equal(dec.initial_labels_, mixture.predict(z))
+    with pytest.raises(ValueError, match="`method` must be 'kmeans' or 'gmm'"):
+        dec.initialize_centers(x, method="dbscan")
+
+
+def test_the_pipeline_ships_one_model_with_the_head_inside(tmp_path):
+    x, y = blobs()
+    dec, report = train_dec(x, 3, RECIPE, y=y, seed=0, verbose=0, output=tmp_path)
+    assert any(layer.name == "manifold_head" for layer in dec.encoder._flatten_layers())
+    assert dec.encoder.output_shape == (None, 3)  # one component per cluster
+    assert report["manifold_graph_points"] == 150 and len(report["manifold_history"]["loss"]) == 1
+    assert "manifold" in report["seconds"] and report["dec"]["acc"] > 0.9
+    restored = load_model(tmp_path / "model.keras")
+    np.testing.assert_allclose(restored.predict(x, verbose=0), dec.predict(x, verbose=0),
+                               atol=1e-6)
+
+
+class _Stop(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 2:
+            raise KeyboardInterrupt
+
+
+def test_a_run_killed_after_the_manifold_stage_resumes_to_the_same_model(tmp_path):
+    x, _ = blobs()
+    whole, _ = train_dec(x, 3, RECIPE, seed=0, verbose=0)
+    with pytest.raises(KeyboardInterrupt):
+        train_dec(x, 3, RECIPE, seed=0, verbose=0, output=tmp_path, dec_callbacks=[_Stop()])
+    resumed, report = train_dec(x, 3, RECIPE, seed=0, verbose=0, output=tmp_path)
+    assert "resumed" not in report
+    np.testing.assert_array_equal(resumed.predict_clusters(x), whole.predict_clusters(x))
+    for a, b in zip(resumed.get_weights(), whole.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_the_manifold_recipe_is_checked():
+    with pytest.raises(ValueError, match="manifold='umap', clustering='idec'"):
+        Recipe(manifold="umap", clustering="idec")
+    with pytest.raises(ValueError, match="`manifold` must be 'none' or 'umap'"):
+        Recipe(manifold="tsne")
+    with pytest.raises(ValueError, match=r"`manifold_min_dist` must be in \[0, 1\)"):
+        Recipe(manifold_min_dist=1.5)
+
+
+@tensorflow_only
+def test_the_model_with_its_head_exports_with_parity(tmp_path):
+    from keras_dec.export import export_for_serving
+
+    x, y = blobs()
+    dec, _ = train_dec(x, 3, RECIPE, seed=0, verbose=0)
+    result = export_for_serving(dec, tmp_path, tflite=("none",), x=x)
+    assert result["parity"]["saved_model"]["passed"] and result["parity"]["tflite_none"]["passed"]
