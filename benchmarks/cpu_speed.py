@@ -63,22 +63,21 @@ def epoch_flops(n_rows: int, n_features: int) -> float:
     return 2.0 * 3.0 * n_rows * sum(a * b for a, b in layer_shapes(n_features))
 
 
-class StepTimer:
-    """Seconds between each `on_train_batch_begin` and `on_train_batch_end`."""
+def step_timer():
+    """A Keras callback summing the seconds between each batch's begin and end
+    (Keras is imported in the worker only, after its backend is set)."""
+    import keras
 
-    def __new__(cls):
-        import keras
+    class StepTimer(keras.callbacks.Callback):
+        total = 0.0
 
-        class Timer(keras.callbacks.Callback):
-            total = 0.0
+        def on_train_batch_begin(self, batch, logs=None):
+            self.start = time.perf_counter()
 
-            def on_train_batch_begin(self, batch, logs=None):
-                self.start = time.perf_counter()
+        def on_train_batch_end(self, batch, logs=None):
+            self.total += time.perf_counter() - self.start
 
-            def on_train_batch_end(self, batch, logs=None):
-                self.total += time.perf_counter() - self.start
-
-        return Timer()
+    return StepTimer()
 
 
 def _timed(fn, repeats):
@@ -204,7 +203,7 @@ def worker(args) -> dict:
         runner.cluster(real, 0, steps, 3, [], 256)  # compiles
         epoch_seconds, inside = float("inf"), 0.0
         for epoch in (1, 2):  # refreshes at steps 280, 420 and 560, 700: two each
-            timer = StepTimer()
+            timer = step_timer()
             start = time.perf_counter()
             _, records = runner.cluster(real, epoch, steps, 3, [timer], 256)
             seconds = time.perf_counter() - start

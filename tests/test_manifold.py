@@ -143,3 +143,16 @@ def test_the_model_with_its_head_exports_with_parity(tmp_path):
     dec, _ = train_dec(x, 3, RECIPE, seed=0, verbose=0)
     result = export_for_serving(dec, tmp_path, tflite=("none",), x=x)
     assert result["parity"]["saved_model"]["passed"] and result["parity"]["tflite_none"]["passed"]
+
+
+def test_the_cli_and_the_estimator_take_the_manifold_options():
+    from keras_dec import DECClustering
+    from keras_dec.cli import build_parser, recipe_from_args
+
+    args = build_parser().parse_args(["train", "--manifold", "umap", "--init", "gmm",
+                                      "--manifold-steps", "7", "--manifold-widths", "32,16"])
+    recipe = recipe_from_args("digits", args)
+    assert (recipe.manifold, recipe.init, recipe.manifold_steps, recipe.manifold_widths) == (
+        "umap", "gmm", 7, (32, 16))
+    estimated = DECClustering(3, manifold="umap", manifold_widths=[8]).recipe(100, 6)
+    assert estimated.manifold == "umap" and estimated.manifold_widths == (8,)

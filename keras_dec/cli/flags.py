@@ -94,9 +94,16 @@ RECIPE_FLAGS = (
      "umap: train a parametric-UMAP head on the embedding's fuzzy graph and cluster its "
      "output (N2D's idea, exported as one model; needs keras-dec[manifold])"),
     ("--manifold-neighbors", "manifold_neighbors", positive_int, "the UMAP graph's neighbours"),
+    ("--manifold-min-dist", "manifold_min_dist", float, "UMAP's min_dist"),
+    ("--manifold-widths", "manifold_widths", widths, "the manifold head's hidden widths"),
     ("--manifold-components", "manifold_components", int,
      "the manifold head's output dimensions (0: one per cluster)"),
     ("--manifold-steps", "manifold_steps", positive_int, "the manifold head's training steps"),
+    ("--manifold-batch-size", "manifold_batch_size", positive_int,
+     "graph edges per manifold training step"),
+    ("--manifold-negatives", "manifold_negatives", positive_int,
+     "negative samples per edge"),
+    ("--manifold-lr", "manifold_learning_rate", float, "the manifold head's Adam learning rate"),
     ("--init", "init", INITS,
      "how the centres start: k-means, or a full-covariance Gaussian mixture's means"),
 )
