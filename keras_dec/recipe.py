@@ -26,8 +26,9 @@ AUGMENTATIONS = ("none", "pretrain", "clustering", "all")
 PRETRAIN_OPTIMIZERS = ("sgd", "adam")
 # A manifold of the embedding to cluster on (keras_dec.manifold): none, or parametric UMAP.
 MANIFOLDS = ("none", "umap")
-# How the cluster centres start: k-means (the paper), or a full-covariance Gaussian mixture.
-INITS = ("kmeans", "gmm")
+# How the cluster centres start: k-means (the paper), a full-covariance Gaussian
+# mixture's means, or "auto": the mixture on a manifold, k-means otherwise.
+INITS = ("auto", "kmeans", "gmm")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,9 +106,12 @@ class Recipe:
       `manifold_learning_rate`; DEC then clusters the head's output and
       fine-tunes encoder, head and centres. Needs umap-learn
       (`keras-dec[manifold]`) and `clustering="dec"`.
-    - `init="kmeans"`: the centres start from k-means (`n_init` restarts),
-      the paper's; `"gmm"` from the means of a full-covariance Gaussian
-      mixture (N2D clusters its manifold with one).
+    - `init="auto"`: where the centres start. `"kmeans"` (`n_init`
+      restarts) is the paper's; `"gmm"` takes the means of a
+      full-covariance Gaussian mixture (N2D clusters its manifold with one).
+      `"auto"` is k-means on the autoencoder's embedding and the mixture on
+      a manifold, the better of the two measured there (the docs'
+      manifold page).
 
     These defaults are for image-sized inputs. For data passed without a
     recipe, `recipe_for(n_samples, n_features)` picks one by the input
@@ -153,7 +157,7 @@ class Recipe:
     manifold_batch_size: int = 4096
     manifold_negatives: int = 5
     manifold_learning_rate: float = 0.001
-    init: str = "kmeans"
+    init: str = "auto"
 
     def __post_init__(self):
         for i, width in enumerate(self.dims):
@@ -201,6 +205,18 @@ class Recipe:
         check_choice("augment", self.augment, AUGMENTATIONS)
         check_side_fraction("augment_shift", self.augment_shift)
         check_degrees("augment_rotation", self.augment_rotation)
+
+    @property
+    def init_method(self) -> str:
+        """`init` with "auto" resolved: "gmm" with a manifold, "kmeans" without.
+
+        Examples:
+            >>> Recipe().init_method, Recipe(manifold="umap").init_method
+            ('kmeans', 'gmm')
+        """
+        if self.init != "auto":
+            return self.init
+        return "gmm" if self.manifold != "none" else "kmeans"
 
     def pretrain_epochs_for(self, n_samples: int) -> int:
         """Pretraining epochs for `n_samples` rows: `pretrain_epochs`, raised to reach

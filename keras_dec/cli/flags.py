@@ -105,7 +105,8 @@ RECIPE_FLAGS = (
      "negative samples per edge"),
     ("--manifold-lr", "manifold_learning_rate", float, "the manifold head's Adam learning rate"),
     ("--init", "init", INITS,
-     "how the centres start: k-means, or a full-covariance Gaussian mixture's means"),
+     "how the centres start: k-means, a full-covariance Gaussian mixture's means, or auto "
+     "(the mixture on a manifold, k-means otherwise)"),
 )
 
 

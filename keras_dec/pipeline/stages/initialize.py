@@ -32,7 +32,7 @@ class InitializeCenters(Stage):
         dec = build_clustering_model(recipe, run.model("autoencoder"), run.n_clusters,
                                      run.data.scaling, augmentation, head)
         dec.initialize_centers(run.data.points, n_init=recipe.n_init, seed=run.seed,
-                               check_input=False, method=recipe.init)
+                               check_input=False, method=recipe.init_method)
         run.labels["autoencoder_kmeans"] = dec.initial_labels_
         if run.data.y is not None:
             run.report["autoencoder_kmeans"] = evaluate_clustering(run.data.y, dec.initial_labels_)
