@@ -81,9 +81,8 @@ def test_training_the_head_lowers_the_loss_and_is_seeded():
 
 
 def test_gmm_initialisation_takes_the_mixtures_means(blobs):
-    from sklearn.mixture import GaussianMixture
-
     from conftest import small_encoder
+    from sklearn.mixture import GaussianMixture
 
     x, _ = blobs
     dec = DEC(small_encoder(), n_clusters=3)
