@@ -58,10 +58,24 @@ def test_the_graph_and_its_edge_draws():
     graph = fuzzy_graph(x, 8, seed=0)
     assert graph.n_points == 150 and graph.weight.min() > 0 and graph.weight.max() <= 1.0
     rows = edge_batches(graph, 3, 32, 5, np.random.default_rng(0))
-    assert rows.shape == (96, 7) and rows.dtype == np.int32 and rows.max() < 150
+    assert rows.shape == (96, 7) and rows.dtype == np.int32
+    assert rows[:, :2].max() < 150 and rows[:, 2:].max() < 32  # negatives: positions in a batch
     np.testing.assert_array_equal(rows, edge_batches(graph, 3, 32, 5, np.random.default_rng(0)))
     with pytest.raises(ValueError, match="more rows than n_neighbors=8"):
         fuzzy_graph(x[:8], 8)
+
+
+def test_a_batch_pairs_each_anchor_with_its_positive_and_the_batchs_positives():
+    from keras_dec.manifold import ParametricUMAP
+
+    points = np.arange(12, dtype="float32").reshape(6, 2)
+    identity = keras.Sequential([keras.Input((2,)), keras.layers.Identity()])
+    trainer = ParametricUMAP(identity, points, 1.0, 1.0)
+    rows = np.array([[0, 1, 1, 0], [2, 3, 0, 0], [4, 5, 2, 1]], "int32")
+    out = keras.ops.convert_to_numpy(trainer(rows))
+    np.testing.assert_array_equal(out[:, 0], points[[0, 2, 4]])
+    np.testing.assert_array_equal(out[:, 1], points[[1, 3, 5]])
+    np.testing.assert_array_equal(out[:, 2:], points[[1, 3, 5]][rows[:, 2:]])
 
 
 def test_training_the_head_lowers_the_loss_and_is_seeded():

@@ -43,10 +43,13 @@ def build_manifold_head(input_dim: int, n_components: int,
 class ParametricUMAP(keras.Model):
     """Trains a head on a fuzzy graph with UMAP's loss: one batch of edges per step.
 
-    Its input is a batch of int rows `[anchor, positive, negative_1, ...,
-    negative_m]` of point indices; the points (the autoencoder's embedding)
-    are held inside as a constant, so a batch costs a gather, not a copy of
-    the data. Only the head's weights train.
+    Its input is a batch of int rows `[anchor, positive, j_1, ..., j_m]`:
+    an edge's two point indices, and for its negatives the positions of
+    other rows *in the same batch*, whose positives stand in as random
+    points (umap-learn's parametric UMAP shuffles a batch the same way), so
+    a step runs the head on two points per edge, not on 2 + m. The points
+    (the autoencoder's embedding) are held inside as a constant: a batch
+    costs a gather, not a copy of the data. Only the head's weights train.
 
     Args:
         head: the `keras.Model` to train.
@@ -65,9 +68,11 @@ class ParametricUMAP(keras.Model):
                                       initializer=keras.initializers.Constant(points))
 
     def call(self, indices):
-        rows = ops.take(self.points, ops.reshape(indices, (-1,)), axis=0)
-        out = self.head(rows)
-        return ops.reshape(out, (-1, ops.shape(indices)[1], ops.shape(out)[-1]))
+        pairs = ops.take(self.points, ops.reshape(indices[:, :2], (-1,)), axis=0)
+        out = self.head(pairs)
+        out = ops.reshape(out, (-1, 2, ops.shape(out)[-1]))
+        negatives = ops.take(out[:, 1], indices[:, 2:], axis=0)
+        return ops.concatenate([out, negatives], axis=1)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         return umap_cross_entropy(y_pred[:, 0], y_pred[:, 1], y_pred[:, 2:], self.a, self.b,
@@ -76,20 +81,20 @@ class ParametricUMAP(keras.Model):
 
 def edge_batches(graph: FuzzyGraph, n_steps: int, batch_size: int, negatives: int,
                  rng: np.random.Generator) -> np.ndarray:
-    """`n_steps * batch_size` training rows `[anchor, positive, negatives...]`, int32.
+    """`n_steps * batch_size` training rows `[anchor, positive, j_1, ..., j_m]`, int32.
 
-    Edges are drawn in proportion to their weight, in random direction; each
-    anchor's negatives are the anchors of other drawn edges, so points are
-    drawn as negatives in proportion to their degree (umap-learn's parametric
-    UMAP shuffles a batch's embeddings to the same end).
+    Edges are drawn in proportion to their weight, in random direction. The
+    `j` are positions in the row's own batch (0 to batch_size - 1): the
+    positives of those rows are the anchor's negatives, points drawn in
+    proportion to their degree.
     """
     n = n_steps * batch_size
     edges = graph.sample_edges(n, rng)
     flip = rng.random(n) < 0.5
     anchor = np.where(flip, graph.tail[edges], graph.head[edges])
     positive = np.where(flip, graph.head[edges], graph.tail[edges])
-    negative = anchor[rng.integers(0, n, size=(n, negatives))]
-    return np.column_stack([anchor, positive, negative]).astype("int32")
+    in_batch = rng.integers(0, batch_size, size=(n, negatives))
+    return np.column_stack([anchor, positive, in_batch]).astype("int32")
 
 
 def fit_manifold_head(head: keras.Model, points, graph: FuzzyGraph, a: float, b: float,
