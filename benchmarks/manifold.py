@@ -17,7 +17,8 @@ Per seed, one autoencoder is pretrained (the data set's recipe, as
   fine-tuning of encoder + head + centres; (c) `head_gmm_dec`: the same
   from the GMM's means.
 
-Writes `<out>/seed_<n>.json` (ACC/NMI/ARI and seconds of each) and
+Writes `<out>/seed_<n>.json` (ACC/NMI/ARI and seconds of each),
+`<out>/seed_<n>_labels.npz` (each method's cluster ids) and
 `<out>/summary.json` / `summary.md` (mean ± std over seeds).
 """
 
@@ -70,8 +71,11 @@ def run_seed(dataset, seed, recipe, args) -> dict:
         seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - start
         return out
 
-    def score(name, labels):
-        result[name] = evaluate_clustering(y, labels)
+    labels = {}
+
+    def score(name, found):
+        labels[name] = np.asarray(found, dtype=np.int16)
+        result[name] = evaluate_clustering(y, found)
 
     run = Run(data, recipe, k, seed, Checkpoints(None, {}), runner, verbose=0)
     timed("pretrain", lambda: run_stages([Pretrain()], run))
@@ -127,7 +131,7 @@ def run_seed(dataset, seed, recipe, args) -> dict:
         result[f"{name}_iterations"] = dec.n_iter_
     result["seconds"] = seconds
     result["backend"] = keras.backend.backend()
-    return result
+    return result, labels
 
 
 def summarize(results) -> tuple[dict, str]:
@@ -169,8 +173,13 @@ def main(argv=None) -> int:
             with open(path, encoding="utf-8") as f:
                 results.append(json.load(f))
             continue
-        result = run_seed(args.dataset, seed, recipe, args)
+        result, labels = run_seed(args.dataset, seed, recipe, args)
         result["recipe"] = recipe.to_dict()
+        # Every method's partition, for the label-free ensemble choice (benchmarks.ensemble);
+        # written first, so that a seed's JSON means both are there.
+        with atomic.atomic_path(os.path.join(args.out, f"seed_{seed}_labels.npz"),
+                                suffix=".npz") as tmp:
+            np.savez_compressed(tmp, **labels)
         atomic.write_json(path, result)
         results.append(result)
         print(json.dumps({m: result[m] for m in METHODS if m in result}), flush=True)

@@ -44,6 +44,8 @@ class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         n_clusters: int >= 1.
         scale: "none", "minmax" or "standard", as `train_dec(scale=...)`.
         device_loop: bool or None, as `train_dec(device_loop=...)`.
+        n_runs: int, 1 or >= 3, as `train_dec(ensemble=...)`: train that many
+            runs and keep the one that agrees most with the others (no labels).
         random_state: int, `numpy.random.RandomState` or None. An int fixes
             every random choice (weights, sample order, k-means).
         verbose: int, 0 silent, 1 Keras progress bars.
@@ -103,6 +105,7 @@ class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         init: str | None = None,
         scale: str = "none",
         device_loop: bool | None = None,
+        n_runs: int = 1,
         random_state: int | None = None,
         verbose: int = 0,
     ):
@@ -139,6 +142,7 @@ class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         self.init = init
         self.scale = scale
         self.device_loop = device_loop
+        self.n_runs = n_runs
         self.random_state = random_state
         self.verbose = verbose
 
@@ -172,6 +176,7 @@ class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         dec, report = train_dec(
             X, self.n_clusters, self.recipe(*X.shape), seed=self._seed(),
             verbose=self.verbose, device_loop=self.device_loop, scale=self.scale,
+            ensemble=self.n_runs,
         )
         X = np.asarray(X, dtype="float32")
         self.model_ = dec

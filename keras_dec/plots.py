@@ -231,3 +231,29 @@ def plot_confusion(y, labels, path):
     ax.set_title("Labels x clusters", fontsize=10)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def plot_agreement(ensemble: dict, path):
+    """An ensemble's pairwise ARI between runs, the chosen run's row and column outlined."""
+    import numpy as np
+
+    plt = _pyplot()
+    agreement = np.asarray(ensemble["agreement"], dtype=float)
+    chosen, n = ensemble["chosen"], len(agreement)
+    fig, ax = plt.subplots(figsize=(0.6 * n + 2.8, 0.55 * n + 1.8))
+    image = ax.imshow(agreement, cmap="viridis", vmin=min(0.0, agreement.min()), vmax=1.0)
+    for i in range(n):
+        for j in range(n):
+            ax.text(j, i, f"{agreement[i, j]:.2f}", ha="center", va="center", fontsize=7,
+                    color="black" if agreement[i, j] > 0.6 else "white")
+    for edge in (chosen - 0.5, chosen + 0.5):
+        ax.axhline(edge, color="tab:red", linewidth=1.5)
+        ax.axvline(edge, color="tab:red", linewidth=1.5)
+    labels = [f"{i}" + (" (chosen)" if i == chosen else "") for i in range(n)]
+    ax.set_xticks(range(n), [str(i) for i in range(n)])
+    ax.set_yticks(range(n), labels)
+    ax.set_xlabel("run")
+    ax.set_title("Agreement between runs (ARI)", fontsize=10)
+    fig.colorbar(image, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    return _save(fig, path)

@@ -28,7 +28,9 @@ def write_report(run_dir: str | os.PathLike, x, y=None, map_method: str = "tsne"
     of each cluster (the paper's Figure 3); a 2-D map of the embedding (t-SNE
     on at most 5,000 points, or PCA), by cluster and by label; the training
     curves; the cluster sizes; with labels, the confusion matrix in
-    Hungarian order.
+    Hungarian order. For an ensemble (`train_dec(ensemble=N)`): each run's
+    label-free scores, the agreement matrix between runs, how stable the
+    chosen clustering is and why it was chosen.
 
     Args:
         run_dir: a `keras-dec train` output folder (model.keras, metrics.json).
@@ -72,6 +74,9 @@ def write_report(run_dir: str | os.PathLike, x, y=None, map_method: str = "tsne"
     figures.append(("Training", plots.plot_training_curves(metrics, out("training.png"))))
     figures.append(("Cluster sizes", plots.plot_cluster_sizes(labels, model.n_clusters,
                                                               out("sizes.png"))))
+    if "ensemble" in metrics:
+        figures.append(("Agreement between the ensemble's runs",
+                        plots.plot_agreement(metrics["ensemble"], out("agreement.png"))))
     if y is not None:
         figures.append(("Labels against clusters", plots.plot_confusion(y, labels,
                                                                          out("confusion.png"))))
@@ -94,6 +99,7 @@ def _html(metrics: dict, figures) -> str:
              f"clusters, {metrics.get('dec_iterations')} DEC steps, "
              f"{'converged' if metrics.get('converged') else 'stopped at max_iter'}; "
              f"data: {metrics.get('data_source')}")
+    ensemble = _ensemble_html(metrics["ensemble"]) if "ensemble" in metrics else ""
     images = []
     for title, path in figures:
         with open(path, "rb") as f:
@@ -103,5 +109,28 @@ def _html(metrics: dict, figures) -> str:
     return ("<!doctype html><html><head><meta charset='utf-8'><title>keras-dec report</title>"
             "<style>body{font-family:sans-serif;max-width:1300px;margin:2em auto}"
             "td,th{padding:2px 10px;text-align:right}img{max-width:100%}</style></head><body>"
-            f"<h1>keras-dec run</h1><p>{html.escape(facts)}</p>{table}{''.join(images)}"
+            f"<h1>keras-dec run</h1><p>{html.escape(facts)}</p>{table}{ensemble}{''.join(images)}"
             "</body></html>\n")
+
+
+def _ensemble_html(ensemble: dict) -> str:
+    """The ensemble's runs as a table, with the choice and its stability in words."""
+    rows = []
+    for run in ensemble["runs"]:
+        free = run.get("label_free") or {}
+        cells = [str(run["run"]), str(run["seed"]), f"{run['mean_agreement']:.3f}"]
+        for space in ("embedding", "features"):
+            silhouette = (free.get(space) or {}).get("silhouette")
+            cells.append("-" if silhouette is None else f"{silhouette:.3f}")
+        cells.append(f"{run['dec']['acc']:.4f}" if "dec" in run else "-")
+        style = " style='font-weight:bold'" if run["run"] == ensemble["chosen"] else ""
+        rows.append(f"<tr{style}>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells)
+                    + "</tr>")
+    head = ("<tr><th>run</th><th>seed</th><th>mean ARI with the others</th>"
+            "<th>silhouette (its embedding)</th><th>silhouette (features)</th>"
+            "<th>ACC (labels)</th></tr>")
+    return (f"<h2>Ensemble of {ensemble['n_runs']} runs</h2>"
+            f"<p>{html.escape(ensemble['stability_text'])} Chosen: "
+            f"{html.escape(ensemble['why'])}. Rule: {html.escape(ensemble['rule'])}; "
+            "no labels are used.</p>"
+            f"<table>{head}{''.join(rows)}</table>")

@@ -34,6 +34,15 @@ def positive_int(text: str) -> int:
     return value
 
 
+def ensemble_size(text: str) -> int:
+    """argparse type: an ensemble's number of runs, 1 or >= 3 (two cannot outvote each other)."""
+    value = positive_int(text)
+    if value == 2:
+        raise argparse.ArgumentTypeError("expected 1 (a single run) or 3 runs or more: two "
+                                         "runs agree with each other equally, got 2")
+    return value
+
+
 def n_clusters(text: str) -> int:
     """argparse type: a number of clusters, >= 2."""
     value = positive_int(text)

@@ -38,6 +38,10 @@ def add_parser(sub) -> None:
                    help="scale each feature inside the model (fitted on the training data), "
                    "so predict and the exported models take raw features; integer data "
                    "(counts) needs minmax or standard")
+    p.add_argument("--ensemble", type=flags.ensemble_size, default=1, metavar="N",
+                   help="train N runs (seeds SEED, SEED+1, ..., each its own pretraining, in "
+                   "DIR/runs/) and keep the one whose clusters agree most with the others' "
+                   "(mean ARI, no labels used); 1: a single run")
     p.add_argument("--report", action="store_true",
                    help="also write DIR/report.html with the run's figures (`keras-dec report`)")
     p.add_argument("--device-loop", action=argparse.BooleanOptionalAction, default=None,
@@ -75,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
                           baseline_kmeans=args.baseline, verbose=0 if args.quiet else 1,
                           data_source=os.path.abspath(name) if args.data else name,
                           checkpoint_every=args.checkpoint_every, fresh=args.fresh,
-                          device_loop=args.device_loop, scale=args.scale)
+                          device_loop=args.device_loop, scale=args.scale,
+                          ensemble=args.ensemble)
     print(format_summary(report))
     print(f"Saved {os.path.join(args.output, 'model.keras')} and "
           f"{os.path.join(args.output, 'metrics.json')}")

@@ -27,6 +27,7 @@ MODEL_FILE = "model.keras"
 METRICS_FILE = "metrics.json"
 HISTORY_FILE = "history.csv"
 CHECKPOINTS = "checkpoints"
+RUNS_FOLDER = "runs"  # an ensemble's runs, each a run folder of its own
 STATE_FILE = "state.json"
 # The names `Checkpoints.save` gives model files: `<stem>-<stage>-<epoch>.keras`.
 CHECKPOINT_NAME = re.compile(r"[a-z][a-z0-9_]*-[a-z][a-z0-9_]*-\d{6}\.keras")

@@ -24,11 +24,35 @@ def format_summary(report: dict) -> str:
             m = report[key]
             lines.append(f"  {name:14s} ACC {m['acc']:.4f}  NMI {m['nmi']:.4f}  ARI {m['ari']:.4f}")
     lines.extend(label_free_lines(report.get("label_free", {})))
+    if "ensemble" in report:
+        lines.extend(ensemble_lines(report["ensemble"]))
     times = ", ".join(f"{k} {v:.1f}s" for k, v in report["seconds"].items())
     lines.append(f"  time: {times}")
     if report.get("resumed"):
         lines.append(f"  ({report['resumed']})")
     return "\n".join(lines)
+
+
+def ensemble_lines(ensemble: dict) -> list[str]:
+    """An ensemble's choice in words: which run, why, and how much the runs agree.
+
+    Examples:
+        >>> for line in ensemble_lines({"n_runs": 3, "why": "run 1 (seed 1) agrees most",
+        ...                             "stability_text": "It agrees 0.90 ARI.",
+        ...                             "runs": [{"dec": {"acc": 0.8}}, {"dec": {"acc": 0.9}},
+        ...                                      {"dec": {"acc": 0.7}}]}):
+        ...     print(line)
+          ensemble of 3 runs: run 1 (seed 1) agrees most
+          It agrees 0.90 ARI.
+          runs' ACC (labels, not used to choose): 0.8000 0.9000 0.7000
+    """
+    lines = [f"  ensemble of {ensemble['n_runs']} runs: {ensemble['why']}",
+             f"  {ensemble['stability_text']}"]
+    accs = [run["dec"]["acc"] for run in ensemble["runs"] if "dec" in run]
+    if accs:
+        lines.append("  runs' ACC (labels, not used to choose): "
+                     + " ".join(f"{a:.4f}" for a in accs))
+    return lines
 
 
 # The silhouette difference below which the summary calls two clusterings even.

@@ -2,40 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Sequence
 
 import keras
 from numpy.typing import ArrayLike
 
-from keras_dec.backend import enable_determinism
 from keras_dec.datasets.shard_stream import ShardStream
 from keras_dec.models.dec import DEC
 from keras_dec.pipeline.builders import required_image_shape
-from keras_dec.pipeline.data import TrainingData, prepare_training_data
-from keras_dec.pipeline.epochs import epoch_runner, resolve_device_loop
-from keras_dec.pipeline.run_folder import (
-    MODEL_FILE,
-    Checkpoints,
-    load_checkpoint,
-    read_metrics,
-    write_run,
-)
-from keras_dec.pipeline.stages import (
-    Cluster,
-    Evaluate,
-    InitializeCenters,
-    KMeansBaseline,
-    Manifold,
-    Pretrain,
-    Run,
-    run_stages,
-)
+from keras_dec.pipeline.data import prepare_training_data
+from keras_dec.pipeline.ensemble import train_ensemble
+from keras_dec.pipeline.epochs import resolve_device_loop
+from keras_dec.pipeline.single_run import train_run
 from keras_dec.recipe import Recipe, recipe_for
-from keras_dec.utils.folder_lock import exclusive_folder
 from keras_dec.utils.validation import check_int
-from keras_dec.version import __version__
 
 
 def train_dec(
@@ -54,6 +35,7 @@ def train_dec(
     fresh: bool = False,
     device_loop: bool | None = None,
     scale: str = "none",
+    ensemble: int = 1,
 ) -> tuple[DEC, dict]:
     """Runs pretraining, k-means initialisation and DEC; returns the model and a report.
 
@@ -108,6 +90,14 @@ def train_dec(
             encoder starts with the scaling layer, so the saved model,
             `predict` and the exported graphs take raw features. With a
             scaling, integer features (counts, pixels) are accepted.
+        ensemble: int, 1 or >= 3. With N >= 3, train N runs (seeds `seed`,
+            `seed + 1`, ..., each its own pretraining, in
+            `<output>/runs/run_<i>/`) and keep the one whose clusters agree
+            most with the others' (mean ARI), chosen without labels
+            (`keras_dec.pipeline.ensemble`). The report's `ensemble` section
+            holds every run's scores, the agreement matrix and why the run
+            was chosen. Each run resumes on its own; one model is in memory
+            at a time.
 
     The run is a sequence of named stages (`keras_dec.pipeline.stages`):
     the optional k-means baseline, pretraining, k-means initialisation, DEC
@@ -131,6 +121,11 @@ def train_dec(
     n_clusters = check_int("n_clusters", n_clusters, 1)
     output = _check_output(output)
     checkpoint_every = check_int("checkpoint_every", checkpoint_every, 1)
+    ensemble = check_int("ensemble", ensemble, 1)
+    if ensemble == 2:
+        raise ValueError("`ensemble` needs 3 runs or more to choose by agreement (two runs "
+                         "agree with each other equally); pass 1 for a single run. "
+                         "Received: ensemble=2")
     data = prepare_training_data(x, n_clusters, y=y, scale=scale, seed=seed)
     device_loop = resolve_device_loop(device_loop, data)
     recipe = recipe or recipe_for(*data.shape)
@@ -139,77 +134,14 @@ def train_dec(
                          "pretrain_method='end_to_end' with a ShardStream. Received: "
                          "pretrain_method='layerwise'")
     image_shape = required_image_shape(recipe, data, data_source)
-    stages = [KMeansBaseline()] if baseline_kmeans else []
-    stages += [Pretrain(), *([Manifold()] if recipe.manifold != "none" else []),
-               InitializeCenters(), Cluster(), Evaluate()]
-    with contextlib.ExitStack() as stack:
-        if output is not None:
-            # One writer per output folder; a second run fails here, before any work.
-            stack.enter_context(exclusive_folder(output, "keras-dec train"))
-        ckpt = Checkpoints(output, run_identity(data, n_clusters, recipe, seed))
-        ckpt.load(fresh)
-        if ckpt.stage == "done" and output is not None:
-            try:
-                report = read_metrics(output)
-            except (ValueError, FileNotFoundError) as e:
-                raise ValueError(f"The finished run's report {e} Rerun with --fresh to start "
-                                 "over.") from None
-            report["resumed"] = "already finished"
-            return load_checkpoint(os.path.join(output, MODEL_FILE), DEC), report
-        if seed is not None:
-            keras.utils.set_random_seed(seed)
-            enable_determinism()
-        if not ckpt.report:
-            ckpt.state["report"] = new_report(data, n_clusters, recipe, seed, data_source)
-        run = Run(data, recipe, n_clusters, seed, ckpt, epoch_runner(device_loop, data, seed,
-                                                                     verbose),
-                  verbose=verbose, checkpoint_every=checkpoint_every, image_shape=image_shape,
-                  callbacks={"pretrain": list(pretrain_callbacks or []),
-                             "dec": list(dec_callbacks or [])})
-        run_stages(stages, run)
-        dec, report = run.model("dec", DEC), run.report
-        seconds = report["seconds"]
-        seconds["total"] = sum(v for k, v in seconds.items() if k != "total")
-        if output is not None:
-            write_run(output, dec, report)
-            ckpt.save("done", 0)
-        return dec, report
-
-
-def run_identity(data: TrainingData, n_clusters: int, recipe: Recipe, seed: int | None) -> dict:
-    """What makes two runs the same run: a checkpoint of any other is not resumed.
-
-    The Keras backend is part of it: float results differ between backends,
-    so a run started on one is not continued on another.
-    """
-    return {
-        "n_samples": data.n_samples, "n_features": data.n_features, "n_clusters": n_clusters,
-        "seed": seed, "recipe": recipe.to_dict(), "scale": data.scale,
-        "data_sha256": data.digest, "backend": keras.backend.backend(),
-    }
-
-
-def new_report(data: TrainingData, n_clusters: int, recipe: Recipe, seed: int | None,
-               data_source: str | None) -> dict:
-    """The report a run starts with; the stages add their results and times to it."""
-    report = {
-        "package_version": __version__,
-        "backend": keras.backend.backend(),
-        "n_samples": data.n_samples,
-        "n_features": data.n_features,
-        "input_shape": list(data.input_shape),
-        "scale": data.scale,
-        "n_clusters": n_clusters,
-        "seed": seed,
-        "data_source": data_source,
-        "data_sha256": data.digest,
-        "recipe": recipe.to_dict(),
-        "seconds": {},
-    }
-    if not data.in_memory:
-        report["shards"] = len(data.stream.paths)
-        report["kmeans_sample"] = len(data.points)
-    return report
+    options = dict(device_loop=device_loop, baseline_kmeans=baseline_kmeans, verbose=verbose,
+                   data_source=data_source, image_shape=image_shape,
+                   callbacks={"pretrain": list(pretrain_callbacks or []),
+                              "dec": list(dec_callbacks or [])},
+                   checkpoint_every=checkpoint_every, fresh=fresh)
+    if ensemble > 1:
+        return train_ensemble(data, n_clusters, recipe, output, seed, ensemble, **options)
+    return train_run(data, n_clusters, recipe, output, seed, **options)
 
 
 def _check_output(output) -> str | None:
