@@ -108,3 +108,29 @@ def test_the_blobs_ceiling_is_each_points_nearest_true_centre():
     assert 0.6 < expected < 0.7  # overlapping blobs: no clustering recovers them all
     assert tabular.nearest_centre_accuracy("blobs10") == 1.0
     assert tabular.nearest_centre_accuracy("iris") is None
+
+
+def test_the_ensemble_benchmark_scores_the_label_free_pick_against_each_ensemble(tmp_path):
+    from benchmarks import ensemble
+
+    truth = np.repeat(np.arange(3), 20)
+    rng = np.random.default_rng(0)
+    # Seeds 0-2 find the classes (relabelled); seed 3 is noise, and it is the odd one out.
+    runs = [(truth + s) % 3 for s in range(3)] + [rng.integers(0, 3, 60)]
+    accs = [1.0, 1.0, 1.0, 0.4]
+    for seed, (labels, acc) in enumerate(zip(runs, accs, strict=True)):
+        (tmp_path / f"seed_{seed}.json").write_text(json.dumps(
+            {"seed": seed, "dec": {"acc": acc, "nmi": acc, "ari": acc}}))
+        np.savez(tmp_path / f"seed_{seed}_labels.npz", dec=labels)
+    assert ensemble.main(["--runs", str(tmp_path), "--size", "3"]) == 0
+    result = json.loads((tmp_path / "ensemble_3.json").read_text())["methods"]["dec"]
+    ari = result["rules"]["ari"]
+    # Four ensembles of 3: one without seed 3 (no spread: no SD gain, a median tie),
+    # three with it, each picking a perfect run: +0.2 ACC (1 - 0.8), +0.71 SD, and equal
+    # to the median of [1, 1, 0.4] (a tie counts half).
+    assert ari["ensembles"] == 4
+    assert ari["gain_acc"] == pytest.approx(3 * 0.2 / 4)
+    assert ari["gain_sd"] == pytest.approx(0.2 / np.std([1.0, 1.0, 0.4]))
+    assert ari["above_median"] == pytest.approx(0.5)
+    assert result["picked_of_all"]["ari"] == 0
+    assert "| dec | ari | 4 |" in (tmp_path / "ensemble_3.md").read_text()
