@@ -24,7 +24,7 @@ BACKEND_TESTS := tests/test_backends.py tests/test_clustering_layer.py tests/tes
 	tests/test_dec_errors.py tests/test_dec_reference.py tests/test_target_distribution.py \
 	tests/test_autoencoder.py tests/test_cli.py tests/test_pipeline.py tests/test_resume.py \
 	tests/test_run_safety.py tests/test_device_loop.py tests/test_scaling.py \
-	tests/test_distribution.py tests/test_idec.py tests/test_augmentation.py tests/test_manifold.py \
+	tests/test_distribution.py tests/test_idec.py tests/test_augmentation.py tests/test_manifold.py tests/test_mixture.py \
 	keras_dec/layers keras_dec/models keras_dec/callbacks keras_dec/target_distribution.py \
 	keras_dec/backend
 

@@ -14,6 +14,7 @@ the labels that the choice did not see, with the ensemble's runs:
 - `gain_sd`: (picked ACC - mean ACC of the ensemble's runs) / their std,
   averaged over the ensembles (the issue's target: >= 0.5);
 - `gain_acc`: the same, in ACC;
+- `picked_acc`: the picked run's ACC, mean and std over the ensembles;
 - `above_median`: how often the picked run's ACC is above the ensemble's
   median (ties count half).
 
@@ -67,18 +68,21 @@ def measure(partitions, accs, size: int) -> dict:
     matrices = {"ari": agreement_matrix(partitions), "nmi": nmi_matrix(partitions)}
     out = {}
     for rule, full in matrices.items():
-        gains_sd, gains, above = [], [], []
+        gains_sd, gains, above, picked_accs = [], [], [], []
         for subset in itertools.combinations(range(len(partitions)), size):
             idx = list(subset)
             picked = idx[choose_run(full[np.ix_(idx, idx)])]
             runs = accs[idx]
+            picked_accs.append(accs[picked])
             gains.append(accs[picked] - runs.mean())
             if runs.std() > 0:
                 gains_sd.append((accs[picked] - runs.mean()) / runs.std())
             median = np.median(runs)
             above.append(1.0 if accs[picked] > median else 0.5 if accs[picked] == median else 0.0)
         out[rule] = {"ensembles": len(gains), "gain_sd": float(np.mean(gains_sd)),
-                     "gain_acc": float(np.mean(gains)), "above_median": float(np.mean(above))}
+                     "gain_acc": float(np.mean(gains)), "above_median": float(np.mean(above)),
+                     "picked_acc": {"mean": float(np.mean(picked_accs)),
+                                    "std": float(np.std(picked_accs))}}
     return out
 
 
@@ -96,9 +100,10 @@ def main(argv=None) -> int:
     results = {"seeds": seeds, "size": args.size, "methods": {}}
     lines = [f"Ensembles of {args.size} runs drawn from seeds {seeds} (every subset); the run "
              "picked without labels, against the ensemble's runs.", "",
-             "| method | rule | ensembles | mean run ACC | picked - mean (ACC) | "
-             "picked - mean (SDs) | picked above median | all seeds: picked ACC / mean |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| method | rule | ensembles | mean run ACC | picked run's ACC | "
+             "picked - mean (ACC) | picked - mean (SDs) | picked above median | "
+             "all seeds: picked ACC / mean |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for method in labels:
         measured = measure(labels[method], accs[method], args.size)
         full = {rule: int(np.asarray(seeds)[choose_run(m)])
@@ -111,6 +116,7 @@ def main(argv=None) -> int:
             picked_acc = accs[method][seeds.index(full[rule])]
             lines.append(f"| {method} | {rule} | {m['ensembles']} | "
                          f"{np.mean(accs[method]):.3f} ± {np.std(accs[method]):.3f} | "
+                         f"{m['picked_acc']['mean']:.3f} ± {m['picked_acc']['std']:.3f} | "
                          f"{m['gain_acc']:+.3f} | {m['gain_sd']:+.2f} | "
                          f"{m['above_median']:.0%} | seed {full[rule]}: {picked_acc:.3f} / "
                          f"{np.mean(accs[method]):.3f} |")

@@ -148,6 +148,14 @@ def summarize(results) -> tuple[dict, str]:
         lines.append(f"| {method} | {s['acc']['mean']:.3f} ± {s['acc']['std']:.3f} | "
                      f"{s['nmi']['mean']:.3f} ± {s['nmi']['std']:.3f} | "
                      f"{s['ari']['mean']:.3f} ± {s['ari']['std']:.3f} | {per_seed} |")
+    stages = sorted({stage for r in results for stage in r.get("seconds", {})})
+    summary["seconds"] = {stage: float(np.mean([r["seconds"][stage] for r in results
+                                                if stage in r.get("seconds", {})]))
+                          for stage in stages}
+    lines += ["", "Seconds per seed, mean (each method's time is what it adds after "
+              "pretraining; the head options share `graph` and `head`):", "",
+              "| " + " | ".join(stages) + " |", "|" + "---|" * len(stages),
+              "| " + " | ".join(f"{summary['seconds'][s]:.0f}" for s in stages) + " |"]
     return summary, "\n".join(lines) + "\n"
 
 

@@ -16,6 +16,7 @@ from keras_dec.datasets.shard_stream import ShardStream  # noqa: E402
 from keras_dec.estimator import DECClustering  # noqa: E402
 from keras_dec.layers.clustering_layer import ClusteringLayer  # noqa: E402
 from keras_dec.layers.image_augmentation import ImageAugmentation  # noqa: E402
+from keras_dec.layers.mixture_layer import GaussianMixtureLayer  # noqa: E402
 from keras_dec.metrics import (  # noqa: E402
     cluster_accuracy,
     evaluate_clustering,
@@ -42,6 +43,7 @@ __all__ = [
     "IDEC",
     "RECIPES",
     "ClusteringLayer",
+    "GaussianMixtureLayer",
     "ImageAugmentation",
     "Recipe",
     "ShardStream",

@@ -17,8 +17,9 @@ PRETRAIN_METHODS = ("end_to_end", "layerwise")
 PRETRAIN_SCHEDULES = ("constant", "cosine")
 # Input scalings `train_dec(scale=...)` can build into the model (backbones/scaling.py).
 SCALINGS = ("none", "minmax", "standard")
-# The clustering stage: DEC (Xie et al. 2016) or IDEC (Guo et al. 2017).
-CLUSTERINGS = ("dec", "idec")
+# The clustering stage: DEC (Xie et al. 2016), IDEC (Guo et al. 2017), or a fixed
+# full-covariance Gaussian mixture's posterior (N2D's last step, as a layer; no KL steps).
+CLUSTERINGS = ("dec", "idec", "gmm")
 # The autoencoder: the paper's dense d-500-500-2000-10, or DCEC's convolutional one.
 BACKBONES = ("dense", "conv")
 # Where DEC-DA's image augmentation applies: nowhere, pretraining, the DEC steps, or both.
@@ -66,7 +67,11 @@ class Recipe:
       `gamma=0.1` (theirs), the decoder taken from the pretrained
       autoencoder; everything else as DEC. `RECIPES["digits_idec"]` and
       `RECIPES["fashion_mnist_idec"]` also take IDEC's optimizer,
-      SGD(0.1, momentum 0.99).
+      SGD(0.1, momentum 0.99). `"gmm"` fits a full-covariance Gaussian
+      mixture on the embedding (on the manifold head's output, with a
+      manifold) and ships its posterior as the model's clustering layer
+      (`GaussianMixtureLayer`): N2D's last step inside the model, with no
+      KL fine-tuning (the DEC stage is skipped).
     - `augment="none"`: no augmentation (the paper). For image data only,
       DEC-DA's (Guo et al. 2018) augmentation: with `"pretrain"` the
       autoencoder pretrains on randomly shifted and rotated images (a fresh
@@ -104,8 +109,10 @@ class Recipe:
       `manifold_steps` batches of `manifold_batch_size` edges with
       `manifold_negatives` negatives each, Adam at
       `manifold_learning_rate`; DEC then clusters the head's output and
-      fine-tunes encoder, head and centres. Needs umap-learn
-      (`keras-dec[manifold]`) and `clustering="dec"`.
+      fine-tunes encoder, head and centres (or, with `clustering="gmm"`,
+      a Gaussian mixture's posterior on the head's output is the model's
+      clustering). Needs umap-learn (`keras-dec[manifold]`) and
+      `clustering` "dec" or "gmm".
     - `init="auto"`: where the centres start. `"kmeans"` (`n_init`
       restarts) is the paper's; `"gmm"` takes the means of a
       full-covariance Gaussian mixture (N2D clusters its manifold with one).
@@ -198,17 +205,22 @@ class Recipe:
         if not 0.0 <= self.manifold_min_dist < 1.0:
             raise ValueError("`manifold_min_dist` must be in [0, 1). Received: "
                              f"manifold_min_dist={self.manifold_min_dist!r}")
-        if self.manifold != "none" and self.clustering != "dec":
-            raise ValueError("The manifold stage clusters the head's output with DEC; IDEC "
-                             "reconstructs from the embedding before it. Received: "
-                             f"manifold={self.manifold!r}, clustering={self.clustering!r}")
+        if self.manifold != "none" and self.clustering == "idec":
+            raise ValueError("The manifold stage clusters the head's output with DEC or a "
+                             "Gaussian mixture; IDEC reconstructs from the embedding before "
+                             f"it. Received: manifold={self.manifold!r}, "
+                             f"clustering={self.clustering!r}")
+        if self.clustering == "gmm" and self.init == "kmeans":
+            raise ValueError("clustering='gmm' starts from its Gaussian mixture; pass "
+                             "init='auto' or 'gmm'. Received: clustering='gmm', init='kmeans'")
         check_choice("augment", self.augment, AUGMENTATIONS)
         check_side_fraction("augment_shift", self.augment_shift)
         check_degrees("augment_rotation", self.augment_rotation)
 
     @property
     def init_method(self) -> str:
-        """`init` with "auto" resolved: "gmm" with a manifold, "kmeans" without.
+        """`init` with "auto" resolved: "gmm" with a manifold or `clustering="gmm"`,
+        "kmeans" otherwise.
 
         Examples:
             >>> Recipe().init_method, Recipe(manifold="umap").init_method
@@ -216,7 +228,7 @@ class Recipe:
         """
         if self.init != "auto":
             return self.init
-        return "gmm" if self.manifold != "none" else "kmeans"
+        return "gmm" if self.manifold != "none" or self.clustering == "gmm" else "kmeans"
 
     def pretrain_epochs_for(self, n_samples: int) -> int:
         """Pretraining epochs for `n_samples` rows: `pretrain_epochs`, raised to reach

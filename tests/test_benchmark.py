@@ -132,5 +132,6 @@ def test_the_ensemble_benchmark_scores_the_label_free_pick_against_each_ensemble
     assert ari["gain_acc"] == pytest.approx(3 * 0.2 / 4)
     assert ari["gain_sd"] == pytest.approx(0.2 / np.std([1.0, 1.0, 0.4]))
     assert ari["above_median"] == pytest.approx(0.5)
+    assert ari["picked_acc"] == {"mean": 1.0, "std": 0.0}
     assert result["picked_of_all"]["ari"] == 0
-    assert "| dec | ari | 4 |" in (tmp_path / "ensemble_3.md").read_text()
+    assert "| dec | ari | 4 | 0.850 ± 0.260 | 1.000 ± 0.000 | +0.150 | +0.71 | 50% |" in (tmp_path / "ensemble_3.md").read_text()

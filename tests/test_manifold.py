@@ -169,3 +169,15 @@ def test_the_cli_and_the_estimator_take_the_manifold_options():
         "umap", "gmm", 7, (32, 16))
     estimated = DECClustering(3, manifold="umap", manifold_widths=[8]).recipe(100, 6)
     assert estimated.manifold == "umap" and estimated.manifold_widths == (8,)
+
+
+def test_option_a_ships_the_mixture_on_the_heads_output():
+    from sklearn.mixture import GaussianMixture
+
+    x, _ = blobs()
+    dec, report = train_dec(x, 3, RECIPE.replace(clustering="gmm"), seed=0, verbose=0)
+    assert dec.posterior == "gaussian_mixture" and "dec" not in report["seconds"]
+    assert dec.encoder.output_shape == (None, 3)  # encoder -> head: one output per cluster
+    u = dec.embed(x)
+    gmm = GaussianMixture(3, covariance_type="full", n_init=2, random_state=0).fit(u)
+    np.testing.assert_array_equal(dec.predict_clusters(x), gmm.predict(u))

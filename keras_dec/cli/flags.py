@@ -86,7 +86,9 @@ RECIPE_FLAGS = (
     ("--alpha", "alpha", float, "Student's t degrees of freedom"),
     ("--clustering", "clustering", CLUSTERINGS,
      "dec, or idec: DEC plus the decoder's reconstruction loss (Guo et al. 2017), "
-     "with IDEC's SGD(0.1, momentum 0.99)"),
+     "with IDEC's SGD(0.1, momentum 0.99), or gmm: a fixed full-covariance Gaussian "
+     "mixture's posterior on the embedding (on the manifold with --manifold umap), no DEC "
+     "steps"),
     ("--gamma", "gamma", float, "IDEC's weight of the clustering (KL) loss"),
     ("--augment", "augment", AUGMENTATIONS,
      "image data only: randomly shifted and rotated images in pretraining, in the DEC steps "

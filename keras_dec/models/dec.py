@@ -9,6 +9,7 @@ from keras import ops
 from keras_dec.backend import DECTrainer, compile_function, predict_inputs
 from keras_dec.callbacks.target_refresh import TargetRefresh
 from keras_dec.layers.clustering_layer import ClusteringLayer
+from keras_dec.layers.mixture_layer import GaussianMixtureLayer
 from keras_dec.target_distribution import kl_divergence, target_distribution
 from keras_dec.utils.data import inputs_only, is_tf_dataset, iter_batches
 from keras_dec.utils.validation import (
@@ -32,6 +33,10 @@ def _snapshot_layer(layer):
     if not layer.weights:
         return layer
     return layer.__class__.from_config(layer.get_config())
+
+
+# How Q comes from the embedding: the paper's Student's t, or a fixed Gaussian mixture.
+POSTERIORS = ("student_t", "gaussian_mixture")
 
 
 @keras.saving.register_keras_serializable(package="keras_dec")
@@ -77,6 +82,13 @@ class DEC(DECTrainer, keras.Model):
             2018): Q comes from the augmented batch, the target P from the
             clean one (through the snapshot). Not used by `predict`, the
             refresh or the exported graphs.
+        posterior: "student_t" (default, the paper: Q from the trainable
+            `ClusteringLayer`) or "gaussian_mixture": Q is the posterior of
+            a fixed full-covariance Gaussian mixture fitted on the
+            embeddings by `initialize_centers(method="gmm")`
+            (`GaussianMixtureLayer`, N2D's last step as a layer). Such a
+            model is not trained with KL (`fit` refuses); it predicts,
+            saves and exports like any other.
         **kwargs: base `keras.Model` keyword arguments (`name`).
 
     Call arguments:
@@ -111,6 +123,7 @@ class DEC(DECTrainer, keras.Model):
         tol: float = 1e-3,
         refresh_batch_size: int = 1024,
         augmentation: keras.layers.Layer | None = None,
+        posterior: str = "student_t",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -143,7 +156,12 @@ class DEC(DECTrainer, keras.Model):
         self.augmentation = augmentation
 
         embedding_dim = output_shape[1]
-        self.clustering = ClusteringLayer(self.n_clusters, alpha=self.alpha, name="clustering")
+        self.posterior = check_choice("posterior", posterior, POSTERIORS)
+        if self.posterior == "gaussian_mixture":
+            self.clustering = GaussianMixtureLayer(self.n_clusters, name="clustering")
+        else:
+            self.clustering = ClusteringLayer(self.n_clusters, alpha=self.alpha,
+                                              name="clustering")
         self.clustering.build((None, embedding_dim))
         # The frozen snapshot that defines the current target P.
         self.target_encoder = keras.models.clone_model(encoder, clone_function=_snapshot_layer)
@@ -282,6 +300,11 @@ class DEC(DECTrainer, keras.Model):
                 "`DEC.fit` is unsupervised and takes no targets. Received: y of type "
                 f"{type(y).__name__}"
             )
+        if self.posterior == "gaussian_mixture":
+            raise ValueError("A DEC with posterior='gaussian_mixture' is a fixed mixture's "
+                             "posterior, not trained with KL; build it with "
+                             "posterior='student_t' to train. Received: fit on posterior="
+                             "'gaussian_mixture'")
         self._check_initialized()
         if is_tf_dataset(x):
             self._check_dataset(x, "x")
@@ -343,6 +366,8 @@ class DEC(DECTrainer, keras.Model):
         initialised) and `initial_labels_` its most likely components.
 
         Also resets the target so that the next `fit` starts with a refresh.
+        With `posterior="gaussian_mixture"`, `method` must be "gmm": the
+        whole mixture (means, covariances, weights) becomes the posterior.
 
         Args:
             x: float array or batched `tf.data.Dataset` of inputs.
@@ -374,18 +399,25 @@ class DEC(DECTrainer, keras.Model):
                 f"`x` has only {distinct} distinct embedding(s), fewer than "
                 f"n_clusters={self.n_clusters}. Received: x with {embeddings.shape[0]} samples"
             )
-        if check_choice("method", method, ("kmeans", "gmm")) == "gmm":
+        method = check_choice("method", method, ("kmeans", "gmm"))
+        if self.posterior == "gaussian_mixture" and method != "gmm":
+            raise ValueError("A DEC with posterior='gaussian_mixture' is initialised by its "
+                             f"mixture: pass method='gmm'. Received: method={method!r}")
+        if method == "gmm":
             from sklearn.mixture import GaussianMixture
 
             mixture = GaussianMixture(self.n_clusters, covariance_type="full", n_init=n_init,
                                       random_state=seed).fit(embeddings)
             self.initial_labels_ = mixture.predict(embeddings).astype("int32")
-            centers = mixture.means_
+            if self.posterior == "gaussian_mixture":
+                self.clustering.set_mixture(mixture.means_, mixture.precisions_cholesky_,
+                                            mixture.weights_)
+            else:
+                self.clustering.set_centers(mixture.means_)
         else:
             kmeans = KMeans(self.n_clusters, n_init=n_init, random_state=seed)
             self.initial_labels_ = kmeans.fit_predict(embeddings).astype("int32")
-            centers = kmeans.cluster_centers_
-        self.clustering.set_centers(centers)
+            self.clustering.set_centers(kmeans.cluster_centers_)
         self.centers_initialized.assign(True)
         self.target_refreshes.assign(0)
         self.converged.assign(False)
@@ -415,6 +447,10 @@ class DEC(DECTrainer, keras.Model):
         As after `initialize_centers`, the next `fit` starts with a target
         refresh and the model no longer counts as converged.
         """
+        if self.posterior == "gaussian_mixture":
+            raise ValueError("A DEC with posterior='gaussian_mixture' takes a whole mixture: "
+                             "use `initialize_centers(x, method='gmm')` or "
+                             "`clustering.set_mixture(...)`. Received: set_centers")
         self.clustering.set_centers(centers)
         self.centers_initialized.assign(True)
         self.target_refreshes.assign(0)
@@ -573,6 +609,7 @@ class DEC(DECTrainer, keras.Model):
             "tol": self.tol,
             "refresh_batch_size": self.refresh_batch_size,
             "augmentation": keras.saving.serialize_keras_object(self.augmentation),
+            "posterior": self.posterior,
         }
 
     @classmethod

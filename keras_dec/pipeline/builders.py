@@ -113,7 +113,8 @@ def build_clustering_model(recipe: Recipe, autoencoder: keras.Model, n_clusters:
                            scaling: keras.layers.Normalization | None = None,
                            augmentation: ImageAugmentation | None = None,
                            head: keras.Model | None = None) -> DEC:
-    """DEC (or IDEC, by `recipe.clustering`) on the autoencoder's encoder, uncompiled.
+    """DEC (or IDEC, or DEC with a Gaussian mixture's posterior, by `recipe.clustering`)
+    on the autoencoder's encoder, uncompiled.
 
     The encoder starts with `scaling`, so the model takes raw features, and
     ends with the manifold `head` when there is one: one network, encoder ->
@@ -129,7 +130,8 @@ def build_clustering_model(recipe: Recipe, autoencoder: keras.Model, n_clusters:
                "augmentation": augmentation}
     if recipe.clustering == "idec":
         return IDEC(encoder, decoder_of(autoencoder), gamma=recipe.gamma, **options)
-    return DEC(encoder, **options)
+    posterior = "gaussian_mixture" if recipe.clustering == "gmm" else "student_t"
+    return DEC(encoder, posterior=posterior, **options)
 
 
 def compile_clustering_model(recipe: Recipe, dec: DEC) -> DEC:

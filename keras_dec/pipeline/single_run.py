@@ -36,10 +36,11 @@ from keras_dec.version import __version__
 
 
 def stages_of(recipe: Recipe, baseline_kmeans: bool = False) -> list:
-    """The stages of one run of `recipe`, in order."""
+    """The stages of one run of `recipe`, in order (no DEC steps for a fixed mixture)."""
     stages = [KMeansBaseline()] if baseline_kmeans else []
     return stages + [Pretrain(), *([Manifold()] if recipe.manifold != "none" else []),
-                     InitializeCenters(), Cluster(), Evaluate()]
+                     InitializeCenters(), *([Cluster()] if recipe.clustering != "gmm" else []),
+                     Evaluate()]
 
 
 def train_run(

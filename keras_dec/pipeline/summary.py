@@ -13,11 +13,14 @@ def format_summary(report: dict) -> str:
         DEC on 100 x 4, 3 clusters: 40 iterations, converged (label change < tol)
           time: pretrain 1.2s, dec 0.5s
     """
-    lines = [
-        f"DEC on {report['n_samples']} x {report['n_features']}, "
-        f"{report['n_clusters']} clusters: {report['dec_iterations']} iterations, "
-        f"{'converged (label change < tol)' if report['converged'] else 'stopped at max_iter'}",
-    ]
+    if report.get("recipe", {}).get("clustering") == "gmm":
+        how = "a Gaussian mixture's posterior (no DEC steps)"
+    else:
+        how = (f"{report['dec_iterations']} iterations, "
+               + ("converged (label change < tol)" if report["converged"]
+                  else "stopped at max_iter"))
+    lines = [f"DEC on {report['n_samples']} x {report['n_features']}, "
+             f"{report['n_clusters']} clusters: {how}"]
     for key, name in (("kmeans_raw", "k-means (raw)"), ("autoencoder_kmeans", "AE + k-means"),
                       ("dec", "DEC")):
         if key in report:
