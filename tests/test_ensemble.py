@@ -2,8 +2,6 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -146,12 +144,14 @@ def test_a_bad_ensemble_size_is_refused_by_name(blobs, bad, message):
         train_dec(blobs[0], 3, RECIPE, verbose=0, ensemble=bad)
 
 
-def test_the_cli_refuses_an_ensemble_of_two(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "keras_dec.cli", "train", "--dataset", "digits", "--ensemble",
-         "2", "--output", str(tmp_path)], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 2
-    assert "--ensemble: expected 1 (a single run) or 3 runs or more" in result.stderr
+def test_the_cli_refuses_an_ensemble_of_two(capsys):
+    from keras_dec.cli import build_parser
+
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(["train", "--dataset", "digits", "--ensemble", "2"])
+    assert exit_.value.code == 2
+    assert "--ensemble: expected 1 (a single run) or 3 runs or more" in capsys.readouterr().err
+    assert build_parser().parse_args(["train", "--ensemble", "3"]).ensemble == 3
 
 
 def test_the_report_shows_the_agreement_and_the_choice(ensemble_run):
@@ -172,3 +172,16 @@ def test_the_estimators_n_runs_trains_an_ensemble_in_memory(blobs):
     assert model.report_["ensemble"]["n_runs"] == 3
     assert model.report_["ensemble"]["seeds"] == [0, 1, 2]
     np.testing.assert_array_equal(model.labels_, model.predict(x))
+
+
+def test_the_cli_trains_an_ensemble_and_prints_its_choice(tmp_path, capsys):
+    from keras_dec.cli import main
+
+    assert main(["train", "--dataset", "digits", "--max-samples", "150", "--dims", "16,4",
+                 "--pretrain-epochs", "2", "--pretrain-lr", "0.1", "--max-iter", "6",
+                 "--seed", "0", "--quiet", "--ensemble", "3",
+                 "--output", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    chosen = json.loads((tmp_path / "metrics.json").read_text())["ensemble"]["chosen"]
+    assert f"ensemble of 3 runs: run {chosen} (seed {chosen})" in out
+    assert sorted(os.listdir(tmp_path / "runs")) == ["run_0", "run_1", "run_2"]
