@@ -4,8 +4,10 @@
 - `run_folder`: the run folder's files, checkpoints and their readers;
 - `builders`: recipe -> models; `seeding`: every seeded draw;
 - `epochs`: one epoch through `fit` or the JAX device loop;
-- `stages`: pretraining, k-means initialisation, DEC, evaluation;
-- `train`: `train_dec`, the stages in sequence; `summary`: the report as text.
+- `stages`: pretraining, the manifold, k-means initialisation, DEC, evaluation;
+- `single_run`: one run, the stages in sequence; `ensemble`: N runs, one kept;
+- `train`: `train_dec`, the checks and then one of those two;
+- `summary`: the report as text.
 """
 
 from keras_dec.pipeline.callbacks import NonFiniteLossError
