@@ -62,16 +62,43 @@ def nmi_matrix(partitions) -> np.ndarray:
     return m
 
 
-def measure(partitions, accs, size: int) -> dict:
-    """The choice over every subset of `size` runs, for the ARI and the NMI rule."""
+def feature_scores(x, partitions, seed: int = 0) -> dict:
+    """Per-run label-free indices of each partition in the input features (one space for
+    every run, unlike each run's own embedding): larger is better for each."""
+    from sklearn.metrics import (
+        calinski_harabasz_score,
+        davies_bouldin_score,
+        silhouette_score,
+    )
+
+    x = np.asarray(x, dtype="float32").reshape(len(x), -1)
+    sample = min(len(x), 5000)
+    return {
+        "silhouette_features": np.array([silhouette_score(x, p, sample_size=sample,
+                                                          random_state=seed)
+                                         for p in partitions]),
+        "calinski_harabasz_features": np.array([calinski_harabasz_score(x, p)
+                                                for p in partitions]),
+        "neg_davies_bouldin_features": np.array([-davies_bouldin_score(x, p)
+                                                 for p in partitions]),
+    }
+
+
+def measure(partitions, accs, size: int, scores: dict | None = None) -> dict:
+    """The choice over every subset of `size` runs, for the ARI and the NMI rule (and
+    for picking the largest of each per-run score in `scores`)."""
     accs = np.asarray(accs)
-    matrices = {"ari": agreement_matrix(partitions), "nmi": nmi_matrix(partitions)}
+    rules = {"ari": agreement_matrix(partitions), "nmi": nmi_matrix(partitions),
+             **(scores or {})}
     out = {}
-    for rule, full in matrices.items():
+    for rule, full in rules.items():
         gains_sd, gains, above, picked_accs = [], [], [], []
         for subset in itertools.combinations(range(len(partitions)), size):
             idx = list(subset)
-            picked = idx[choose_run(full[np.ix_(idx, idx)])]
+            if full.ndim == 2:
+                picked = idx[choose_run(full[np.ix_(idx, idx)])]
+            else:
+                picked = idx[int(np.argmax(full[idx]))]
             runs = accs[idx]
             picked_accs.append(accs[picked])
             gains.append(accs[picked] - runs.mean())
@@ -92,6 +119,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", required=True, help="a benchmarks.manifold output folder")
     parser.add_argument("--size", type=int, default=5, help="runs per ensemble")
+    parser.add_argument("--dataset", choices=("digits", "fashion_mnist"), default=None,
+                        help="also try per-run label-free indices in this data set's input "
+                        "features as the rule (silhouette, Calinski-Harabasz, Davies-Bouldin)")
     args = parser.parse_args(argv)
     seeds, labels, accs = load_runs(args.runs)
     if len(seeds) < args.size:
@@ -104,11 +134,19 @@ def main(argv=None) -> int:
              "picked - mean (ACC) | picked - mean (SDs) | picked above median | "
              "all seeds: picked ACC / mean |",
              "|---|---|---|---|---|---|---|---|---|"]
+    x = None
+    if args.dataset:
+        from benchmarks.manifold import load_dataset
+
+        x = load_dataset(args.dataset)[0]
     for method in labels:
-        measured = measure(labels[method], accs[method], args.size)
+        scores = feature_scores(x, labels[method]) if x is not None else None
+        measured = measure(labels[method], accs[method], args.size, scores)
         full = {rule: int(np.asarray(seeds)[choose_run(m)])
                 for rule, m in (("ari", agreement_matrix(labels[method])),
                                 ("nmi", nmi_matrix(labels[method])))}
+        full.update({rule: int(np.asarray(seeds)[int(np.argmax(v))])
+                     for rule, v in (scores or {}).items()})
         results["methods"][method] = {"rules": measured, "picked_of_all": full,
                                       "mean_acc": float(np.mean(accs[method])),
                                       "std_acc": float(np.std(accs[method]))}

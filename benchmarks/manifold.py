@@ -34,7 +34,8 @@ import numpy as np
 METHODS = ("ae_kmeans", "dec", "n2d", "head_gmm", "head_dec", "head_gmm_dec")
 
 
-def _load(dataset):
+def load_dataset(dataset):
+    """`(x, y)` of "digits" or "fashion_mnist" (all 70,000 images)."""
     from keras_dec import datasets
 
     if dataset == "digits":
@@ -57,7 +58,7 @@ def run_seed(dataset, seed, recipe, args) -> dict:
     from keras_dec.pipeline.run_folder import Checkpoints
     from keras_dec.pipeline.stages import Cluster, InitializeCenters, Pretrain, Run, run_stages
 
-    x, y = _load(dataset)
+    x, y = load_dataset(dataset)
     k = 10
     keras.utils.set_random_seed(seed)
     enable_determinism()
