@@ -259,9 +259,14 @@ NARROW_INPUT = 100  # below this many features, `recipe_for` narrows the recipe
 def recipe_for(n_samples: int, n_features: int) -> Recipe:
     """The recipe `train_dec` and `keras-dec train --data` use when none is given.
 
-    Inputs of `NARROW_INPUT` (100) features or more get the reference
-    recipe, `Recipe()`, unchanged. Narrower inputs (tabular data: iris has
-    4 features, wine 13) get, measured on scikit-learn's bundled tables
+    Inputs of `NARROW_INPUT` (100) features or more (images, embeddings)
+    get the reference recipe with the manifold stage, `Recipe(manifold=
+    "umap")`: parametric UMAP of the autoencoder's embedding, then DEC on
+    it, measured above DEC on both image sets (digits 0.911 against 0.823
+    ACC over 10 seeds; Fashion-MNIST: the docs' manifold page). The paper's
+    DEC is one field away (`manifold="none"`, `--manifold none`) and the
+    named `RECIPES` keep it. Narrower inputs (tabular data: iris has 4
+    features, wine 13) get, measured on scikit-learn's bundled tables
     (`benchmarks/tabular.py`):
 
     - `dims=(64, 64, 256, e)` with the embedding `e = clip(d // 2, 2, 10)`,
@@ -281,7 +286,7 @@ def recipe_for(n_samples: int, n_features: int) -> Recipe:
         n_features: int, features per row (after flattening).
 
     Examples:
-        >>> recipe_for(70000, 784) == Recipe()
+        >>> recipe_for(70000, 784) == Recipe(manifold="umap")
         True
         >>> recipe_for(150, 4).dims, recipe_for(150, 4).pretrain_batch_size
         ((64, 64, 256, 2), 32)
@@ -289,7 +294,7 @@ def recipe_for(n_samples: int, n_features: int) -> Recipe:
     n_samples = check_int("n_samples", n_samples, 1)
     n_features = check_int("n_features", n_features, 1)
     if n_features >= NARROW_INPUT:
-        return Recipe()
+        return Recipe(manifold="umap")
     embedding = min(max(n_features // 2, 2), 10, n_features)
     return Recipe(
         dims=(64, 64, 256, embedding),
@@ -312,7 +317,8 @@ RECIPES = {
 
 
 def idec_recipe(recipe: Recipe) -> Recipe:
-    """`recipe` with IDEC as the clustering stage and IDEC's optimizer.
+    """`recipe` with IDEC as the clustering stage and IDEC's optimizer (and no manifold
+    stage: IDEC reconstructs from the autoencoder's own embedding).
 
     IDEC's Keras code (Guo et al. 2017) clusters with SGD(0.1, momentum
     0.99), the setting it uses for USPS (16x16 digits; Adam for MNIST). With
@@ -324,7 +330,7 @@ def idec_recipe(recipe: Recipe) -> Recipe:
         >>> r.clustering, r.learning_rate, r.momentum, r.update_interval
         ('idec', 0.1, 0.99, 30)
     """
-    return recipe.replace(clustering="idec", learning_rate=0.1, momentum=0.99)
+    return recipe.replace(clustering="idec", learning_rate=0.1, momentum=0.99, manifold="none")
 
 
 def conv_recipe(recipe: Recipe) -> Recipe:

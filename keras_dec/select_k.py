@@ -15,7 +15,8 @@ from keras_dec.pipeline.builders import required_image_shape
 from keras_dec.pipeline.data import prepare_training_data
 from keras_dec.pipeline.epochs import epoch_runner, resolve_device_loop
 from keras_dec.pipeline.run_folder import Checkpoints
-from keras_dec.pipeline.stages import Cluster, InitializeCenters, Pretrain, Run, run_stages
+from keras_dec.pipeline.single_run import clustering_stages
+from keras_dec.pipeline.stages import Pretrain, Run, run_stages
 from keras_dec.recipe import Recipe, recipe_for
 from keras_dec.utils.validation import check_fraction, check_int
 
@@ -119,7 +120,7 @@ def select_n_clusters(
     for k in candidates:
         autoencoder.set_weights(pretrained)  # DEC trains the shared encoder layers
         clustering = run(k, {"autoencoder": autoencoder})
-        run_stages([InitializeCenters(), Cluster()], clustering)
+        run_stages(clustering_stages(recipe), clustering)
         dec = clustering.models["dec"]
         loss_train = kl_to_target(dec.predict(x_train, verbose=0, check_input=False))
         loss_validation = kl_to_target(dec.predict(x_validation, verbose=0, check_input=False))

@@ -105,3 +105,16 @@ def test_idec_with_the_conv_backbone_on_images():
 
     idec, _ = train_dec(images, 3, recipe, seed=0, verbose=0)
     assert isinstance(idec, IDEC) and idec.decoder.output_shape == (None, 64)
+
+
+@pytest.mark.parametrize("clustering", ["dec", "gmm"])
+def test_each_k_gets_its_own_manifold_head(clustering):
+    x = _four_clusters_bent()[:200]
+    recipe = Recipe(dims=(16, 4), pretrain_epochs=3, pretrain_learning_rate=0.1, max_iter=10,
+                    n_init=1, manifold="umap", manifold_widths=(16,), manifold_steps=5,
+                    manifold_batch_size=64, manifold_neighbors=8, clustering=clustering)
+    result = select_n_clusters(x, [2, 3], recipe=recipe, seed=0)
+    assert [row["n_clusters"] for row in result["table"]] == [2, 3]
+    # The mixture is not trained: no DEC steps; DEC's head option trains.
+    assert [row["dec_iterations"] for row in result["table"]] == (
+        [0, 0] if clustering == "gmm" else [10, 10])

@@ -11,9 +11,9 @@ from keras_dec.pipeline import format_summary, train_dec
 from keras_dec.recipe import Recipe, recipe_for
 
 
-def test_image_sized_inputs_keep_the_reference_recipe():
-    assert recipe_for(70000, 784) == Recipe()
-    assert recipe_for(10, 100) == Recipe()
+def test_image_sized_inputs_get_the_reference_recipe_with_the_manifold_stage():
+    assert recipe_for(70000, 784) == Recipe(manifold="umap")
+    assert recipe_for(10, 100) == Recipe(manifold="umap")
 
 
 @pytest.mark.parametrize(

@@ -35,12 +35,17 @@ from keras_dec.utils.folder_lock import exclusive_folder
 from keras_dec.version import __version__
 
 
+def clustering_stages(recipe: Recipe) -> list:
+    """The stages after pretraining: the manifold head (with a manifold), the centres, and
+    DEC's steps (unless the clusters are a fixed Gaussian mixture's)."""
+    return [*([Manifold()] if recipe.manifold != "none" else []), InitializeCenters(),
+            *([Cluster()] if recipe.clustering != "gmm" else [])]
+
+
 def stages_of(recipe: Recipe, baseline_kmeans: bool = False) -> list:
-    """The stages of one run of `recipe`, in order (no DEC steps for a fixed mixture)."""
-    stages = [KMeansBaseline()] if baseline_kmeans else []
-    return stages + [Pretrain(), *([Manifold()] if recipe.manifold != "none" else []),
-                     InitializeCenters(), *([Cluster()] if recipe.clustering != "gmm" else []),
-                     Evaluate()]
+    """The stages of one run of `recipe`, in order."""
+    return [*([KMeansBaseline()] if baseline_kmeans else []), Pretrain(),
+            *clustering_stages(recipe), Evaluate()]
 
 
 def train_run(
