@@ -111,7 +111,7 @@ class Recipe:
       `manifold_learning_rate`; DEC then clusters the head's output and
       fine-tunes encoder, head and centres (or, with `clustering="gmm"`,
       a Gaussian mixture's posterior on the head's output is the model's
-      clustering). Needs umap-learn (`keras-dec[manifold]`) and
+      clustering). Uses umap-learn (a dependency) and
       `clustering` "dec" or "gmm".
     - `init="auto"`: where the centres start. `"kmeans"` (`n_init`
       restarts) is the paper's; `"gmm"` takes the means of a

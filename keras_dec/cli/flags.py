@@ -103,7 +103,7 @@ RECIPE_FLAGS = (
      "pretraining optimizer (adam ignores the momentum)"),
     ("--manifold", "manifold", MANIFOLDS,
      "umap: train a parametric-UMAP head on the embedding's fuzzy graph and cluster its "
-     "output (N2D's idea, exported as one model; needs keras-dec[manifold])"),
+     "output (N2D's idea, exported as one model; on by default for >= 100 features with --data)"),
     ("--manifold-neighbors", "manifold_neighbors", positive_int, "the UMAP graph's neighbours"),
     ("--manifold-min-dist", "manifold_min_dist", float, "UMAP's min_dist"),
     ("--manifold-widths", "manifold_widths", widths, "the manifold head's hidden widths"),

@@ -8,7 +8,7 @@ import numpy as np
 
 from keras_dec.utils.validation import check_int
 
-INSTALL_HINT = "pip install 'keras-dec[manifold]' (umap-learn, pynndescent)"
+INSTALL_HINT = "pip install umap-learn pynndescent (keras-dec's dependencies)"
 # Up to this many points the nearest neighbours are exact (scikit-learn, brute force: 6 s
 # for 70,000 x 10 on 2 cores); above, umap-learn's approximate NN-descent finds them.
 EXACT_NEIGHBOURS_MAX = 100_000
