@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from keras_dec.metrics import kl_to_target
 from keras_dec.recipe import Recipe, idec_recipe, recipe_for
+from keras_dec.utils.validation import check_int
 
 # Every Recipe field is an estimator parameter of the same name (None: the
 # value `recipe_for` picks for the data's shape).
@@ -168,6 +169,10 @@ class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
         # Integer dtypes are kept, so that `train_dec` applies its scaling rule
         # (unscaled integers need `scale`) exactly as for every other entry point.
+        n_runs = check_int("n_runs", self.n_runs, 1)
+        if n_runs == 2:
+            raise ValueError("`n_runs` needs 3 runs or more to choose by agreement (two runs "
+                             "agree with each other equally), or 1. Received: n_runs=2")
         X = validate_data(self, X, dtype="numeric", ensure_min_samples=2)
         if X.shape[0] < self.n_clusters:
             raise ValueError(
@@ -176,7 +181,7 @@ class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         dec, report = train_dec(
             X, self.n_clusters, self.recipe(*X.shape), seed=self._seed(),
             verbose=self.verbose, device_loop=self.device_loop, scale=self.scale,
-            ensemble=self.n_runs,
+            ensemble=n_runs,
         )
         X = np.asarray(X, dtype="float32")
         self.model_ = dec

@@ -185,3 +185,10 @@ def test_the_cli_trains_an_ensemble_and_prints_its_choice(tmp_path, capsys):
     chosen = json.loads((tmp_path / "metrics.json").read_text())["ensemble"]["chosen"]
     assert f"ensemble of 3 runs: run {chosen} (seed {chosen})" in out
     assert sorted(os.listdir(tmp_path / "runs")) == ["run_0", "run_1", "run_2"]
+
+
+@pytest.mark.parametrize("bad, message", [(2, "`n_runs` needs 3 runs or more.*n_runs=2"),
+                                          (0, "n_runs")])
+def test_the_estimator_names_n_runs_in_its_errors(blobs, bad, message):
+    with pytest.raises(ValueError, match=message):
+        DECClustering(3, n_runs=bad).fit(blobs[0])
