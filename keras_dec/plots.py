@@ -246,9 +246,11 @@ def plot_agreement(ensemble: dict, path):
         for j in range(n):
             ax.text(j, i, f"{agreement[i, j]:.2f}", ha="center", va="center", fontsize=7,
                     color="black" if agreement[i, j] > 0.6 else "white")
-    for edge in (chosen - 0.5, chosen + 0.5):
-        ax.axhline(edge, color="tab:red", linewidth=1.5)
-        ax.axvline(edge, color="tab:red", linewidth=1.5)
+    from matplotlib.patches import Rectangle
+
+    for xy, width, height in (((-0.5, chosen - 0.5), n, 1), ((chosen - 0.5, -0.5), 1, n)):
+        ax.add_patch(Rectangle(xy, width, height, fill=False, edgecolor="tab:red",
+                               linewidth=2.0, clip_on=False))
     labels = [f"{i}" + (" (chosen)" if i == chosen else "") for i in range(n)]
     ax.set_xticks(range(n), [str(i) for i in range(n)])
     ax.set_yticks(range(n), labels)

@@ -135,6 +135,10 @@ def test_an_ensemble_and_a_single_run_do_not_share_a_folder(ensemble_run, tmp_pa
               seed=0, verbose=0)
     with pytest.raises(ValueError, match="single run's checkpoints.*ensemble=3"):
         train_dec(x[:40], 4, RECIPE, output=tmp_path, seed=0, verbose=0, ensemble=3)
+    # --fresh, as the message says, makes the folder an ensemble's.
+    train_dec(x[:40], 4, RECIPE.replace(pretrain_epochs=1, max_iter=1), output=tmp_path,
+              seed=0, verbose=0, ensemble=3, fresh=True)
+    assert not (tmp_path / "checkpoints").exists() and (tmp_path / "runs" / "run_2").is_dir()
 
 
 @pytest.mark.parametrize("bad, message", [(2, "needs 3 runs or more.*ensemble=2"),

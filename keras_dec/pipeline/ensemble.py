@@ -167,11 +167,13 @@ def train_ensemble(
         else:
             stack.enter_context(exclusive_folder(output, "keras-dec train"))
             root = output
-            if os.path.isdir(os.path.join(output, CHECKPOINTS)):
+            single = os.path.join(output, CHECKPOINTS)
+            if os.path.isdir(single) and not fresh:
                 raise ValueError(
                     f"{output!r} holds a single run's checkpoints, not an ensemble's; pick "
                     f"another --output or rerun with --fresh. Received: ensemble={n_runs}")
             if fresh:
+                shutil.rmtree(single, ignore_errors=True)
                 shutil.rmtree(os.path.join(output, RUNS_FOLDER), ignore_errors=True)
         partitions, reports = [], []
         for i, run_seed in enumerate(seeds):
