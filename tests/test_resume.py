@@ -103,22 +103,36 @@ def test_checkpoint_of_another_run_is_refused(uninterrupted):
     assert "holds checkpoints of a different run" in result.stderr
 
 
+def progress(s):
+    """A checkpoint's place in the run: (stages finished, epoch within the stage)."""
+    return (-1, 0) if s is None else (len(s["finished"]), s["epoch"])
+
+
 @tensorflow_only  # the two kill points above run on every backend; this loop once, for time
 def test_killed_at_ten_random_points_resumes_to_the_same_assignments(uninterrupted, tmp_path):
     """SIGKILL at seeded random moments all through one run (mid-epoch, mid-save,
-    between the model file and the state), resuming after each: the end is the same."""
+    between the model file and the state), resuming after each: the end is the same.
+
+    The kill points are drawn as checkpoints (five pretraining epochs of 12, five DEC
+    epochs of 15), then a random moment of up to a tenth of a second after each is
+    reached, so a fast machine and a slow one both kill ten times in both stages."""
     out = tmp_path / "run"
     rng = np.random.default_rng(0)
+    targets = [(0, int(e)) for e in np.sort(rng.choice(np.arange(1, 12), 5, replace=False))]
+    targets += [(2, int(e)) for e in np.sort(rng.choice(np.arange(1, 13), 5, replace=False))]
     kills, points = 0, []
-    while True:
+    for target in targets:
         before = state(out)
         process = subprocess.Popen(cli(out), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             deadline = time.time() + 300
-            # Wait until this process has written a checkpoint, then a random moment more.
-            while state(out) == before and process.poll() is None and time.time() < deadline:
+            # Wait until this process has written a checkpoint at or past the target.
+            while process.poll() is None and time.time() < deadline:
+                now = state(out)
+                if now != before and progress(now) >= target:
+                    break
                 time.sleep(0.01)
-            time.sleep(rng.uniform(0.0, 0.4))
+            time.sleep(rng.uniform(0.0, 0.1))
             if process.poll() is not None:
                 assert process.returncode == 0, process.stderr.read().decode()[-3000:]
                 break
@@ -130,10 +144,8 @@ def test_killed_at_ten_random_points_resumes_to_the_same_assignments(uninterrupt
             if process.poll() is None:
                 process.kill()
                 process.wait()
-        if kills == 10:
-            result = subprocess.run(cli(out), capture_output=True, text=True, timeout=600)
-            assert result.returncode == 0, result.stderr[-3000:]
-            break
+    result = subprocess.run(cli(out), capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
     assert kills == 10, f"the run finished after {kills} kills; make it longer"
     assert {"pretrain", "dec"} <= set(points), points
     want, want_model = labels_of(uninterrupted)
