@@ -53,6 +53,7 @@ def run_seed(dataset, seed, recipe, args) -> dict:
     from keras_dec.manifold import build_manifold_head, fit_manifold_head, fuzzy_graph, umap_ab
     from keras_dec.metrics import evaluate_clustering
     from keras_dec.models.dec import DEC
+    from keras_dec.pipeline.builders import build_pretraining_autoencoder
     from keras_dec.pipeline.data import prepare_training_data
     from keras_dec.pipeline.epochs import epoch_runner, resolve_device_loop
     from keras_dec.pipeline.run_folder import Checkpoints
@@ -79,7 +80,17 @@ def run_seed(dataset, seed, recipe, args) -> dict:
         result[name] = evaluate_clustering(y, found)
 
     run = Run(data, recipe, k, seed, Checkpoints(None, {}), runner, verbose=0)
-    timed("pretrain", lambda: run_stages([Pretrain()], run))
+    cached = args.cache and os.path.join(args.cache, f"{dataset}_seed_{seed}.weights.h5")
+    if cached and os.path.isfile(cached):
+        # The same seed's autoencoder from an earlier run: other head settings, no pretraining.
+        run.models["autoencoder"] = build_pretraining_autoencoder(
+            recipe, data.n_features, data.n_samples, seed=seed)
+        run.models["autoencoder"].load_weights(cached)
+    else:
+        timed("pretrain", lambda: run_stages([Pretrain()], run))
+        if cached:
+            os.makedirs(args.cache, exist_ok=True)
+            run.models["autoencoder"].save_weights(cached)
     autoencoder = run.models["autoencoder"]
     pretrained = autoencoder.get_weights()
     encoder = encoder_of(autoencoder)
@@ -171,6 +182,9 @@ def main(argv=None) -> int:
     parser.add_argument("--head-steps", type=int, default=2000)
     parser.add_argument("--head-batch", type=int, default=4096)
     parser.add_argument("--out", default="benchmarks/results/manifold")
+    parser.add_argument("--cache", default=None,
+                        help="a folder for each seed's pretrained autoencoder weights: "
+                             "saved after pretraining, loaded instead of it when present")
     args = parser.parse_args(argv)
     recipe = RECIPES[args.recipe or args.dataset]
     from keras_dec.utils import atomic
