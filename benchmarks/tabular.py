@@ -13,7 +13,8 @@ data sets the issue's targets are stated in; for the blobs, the ACC of each
 point's nearest true centre, the Bayes classifier, as the ceiling). `--clustering idec` trains
 IDEC instead of DEC (`idec_recipe`: IDEC's loss and optimizer), everything
 else equal; its results fill the DEC columns. `--pretrain-min-steps N`
-replaces the recipe's pretraining budget in steps.
+replaces the recipe's pretraining budget in steps; `--manifold umap` adds the
+manifold stage (the DEC columns are then DEC on the head's output).
 """
 
 from __future__ import annotations
@@ -73,12 +74,14 @@ def nearest_centre_accuracy(name: str) -> float | None:
     return cluster_accuracy(y, nearest)
 
 
-def run(name, seed, clustering="dec", pretrain_min_steps=None) -> dict:
+def run(name, seed, clustering="dec", pretrain_min_steps=None, manifold=None) -> dict:
     from keras_dec.pipeline import NonFiniteLossError, train_dec
     from keras_dec.recipe import idec_recipe, recipe_for
 
     x, y = load(name)
     recipe = recipe_for(*x.shape).replace(pretrain_min_steps=pretrain_min_steps)
+    if manifold is not None:
+        recipe = recipe.replace(manifold=manifold)
     if clustering == "idec":
         recipe = idec_recipe(recipe)
     start = time.perf_counter()
@@ -136,6 +139,9 @@ def main(argv=None) -> int:
                         help="the clustering stage (the recipe is otherwise recipe_for's)")
     parser.add_argument("--pretrain-min-steps", type=int, default=None, metavar="N",
                         help="replace recipe_for's pretraining budget in steps")
+    parser.add_argument("--manifold", choices=("none", "umap"), default=None,
+                        help="replace recipe_for's manifold stage (the DEC columns are then "
+                             "DEC on the manifold head's output)")
     args = parser.parse_args(argv)
 
     import keras
@@ -145,7 +151,7 @@ def main(argv=None) -> int:
     runs = []
     for name in args.data:
         for seed in args.seeds:
-            r = run(name, seed, args.clustering, args.pretrain_min_steps)
+            r = run(name, seed, args.clustering, args.pretrain_min_steps, args.manifold)
             runs.append(r)
             shown = (f"diverged: {r['diverged']}" if r["diverged"] else
                      " ".join(f"{m} {r[m]['acc']:.3f}" for m in METHODS))
@@ -153,7 +159,7 @@ def main(argv=None) -> int:
     os.makedirs(args.out, exist_ok=True)
     machine = {"backend": keras.backend.backend(), "cpus": os.cpu_count(),
                "date": time.strftime("%Y-%m-%d"), "clustering": args.clustering,
-               "pretrain_min_steps": args.pretrain_min_steps}
+               "pretrain_min_steps": args.pretrain_min_steps, "manifold": args.manifold}
     atomic.write_json(os.path.join(args.out, "tabular.json"), {"machine": machine, "runs": runs})
     text = table(runs) + (f"\nKeras backend {machine['backend']}, {machine['cpus']} CPUs, "
                           f"{machine['date']}; `python -m benchmarks.tabular`.\n")

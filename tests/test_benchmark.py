@@ -1,6 +1,7 @@
 """The benchmark script: per-seed JSON, summary, skipping finished seeds."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -135,3 +136,32 @@ def test_the_ensemble_benchmark_scores_the_label_free_pick_against_each_ensemble
     assert ari["picked_acc"] == {"mean": 1.0, "std": 0.0}
     assert result["picked_of_all"]["ari"] == 0
     assert "| dec | ari | 4 | 0.850 ± 0.260 | 1.000 ± 0.000 | +0.150 | +0.71 | 50% |" in (tmp_path / "ensemble_3.md").read_text()
+
+
+def test_the_stacked_ensemble_step_is_each_seeds_own_step(tmp_path):
+    """benchmarks.ensemble_vmap (JAX only, so in a process of its own): the vmapped
+    step over three seeds gives each seed its own step's weights, and every count is timed."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.ensemble_vmap", "--features", "12", "--dims", "8,3",
+         "--batch-size", "16", "--seeds", "1", "3", "--repeats", "2", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "KERAS_BACKEND": "jax"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    measured = json.loads((tmp_path / "ensemble_vmap.json").read_text())
+    assert measured["max_abs_difference"] < 1e-6
+    assert [r["seeds"] for r in measured["rows"]] == [1, 3]
+    assert all(r["sequential_s"] > 0 and r["vmapped_s"] > 0 for r in measured["rows"])
+    assert "| 3 |" in (tmp_path / "ensemble_vmap.md").read_text()
+
+
+def test_the_stacked_ensemble_benchmark_refuses_another_backend(tmp_path):
+    import keras
+
+    from benchmarks import ensemble_vmap
+
+    if keras.backend.backend() == "jax":
+        pytest.skip("this backend is JAX")
+    with pytest.raises(SystemExit, match="KERAS_BACKEND=jax"):
+        ensemble_vmap.main(["--out", str(tmp_path)])
