@@ -60,8 +60,8 @@ def measure(n_features: int, dims: tuple[int, ...], batch_size: int, seeds: list
 
     def step(trainable, velocity, x):
         loss, grads = jax.value_and_grad(loss_of)(trainable, x)
-        velocity = [momentum * v - learning_rate * g for v, g in zip(velocity, grads)]
-        return [w + v for w, v in zip(trainable, velocity)], velocity, loss
+        velocity = [momentum * v - learning_rate * g for v, g in zip(velocity, grads, strict=True)]
+        return [w + v for w, v in zip(trainable, velocity, strict=True)], velocity, loss
 
     single = jax.jit(step)
     together = jax.jit(jax.vmap(step))
@@ -70,14 +70,14 @@ def measure(n_features: int, dims: tuple[int, ...], batch_size: int, seeds: list
     zeros = [[jnp.zeros_like(w) for w in ws] for ws in weights]
 
     # The stacked step is each seed's own step.
-    stacked = [jnp.stack(ws) for ws in zip(*weights)]
+    stacked = [jnp.stack(ws) for ws in zip(*weights, strict=True)]
     stacked_zeros = [jnp.zeros_like(w) for w in stacked]
     got, _, _ = together(stacked, stacked_zeros, batches)
     max_diff = 0.0
     for i in range(n):
         want, _, _ = single(weights[i], zeros[i], batches[i])
         max_diff = max(max_diff, max(float(jnp.max(jnp.abs(g[i] - w)))
-                                     for g, w in zip(got, want)))
+                                     for g, w in zip(got, want, strict=True)))
 
     rows = []
     for count in seeds:
@@ -85,7 +85,7 @@ def measure(n_features: int, dims: tuple[int, ...], batch_size: int, seeds: list
             out = [single(weights[i], zeros[i], batches[i]) for i in range(count)]
             jax.block_until_ready(out)
 
-        s_weights = [jnp.stack(ws[:count]) for ws in zip(*weights)]
+        s_weights = [jnp.stack(ws[:count]) for ws in zip(*weights, strict=True)]
         s_zeros = [jnp.zeros_like(w) for w in s_weights]
         s_batches = batches[:count]
 
