@@ -5,7 +5,8 @@
 #   bash benchmarks/h200.sh OUT [SEED ...]        # default seeds: 0 1 2 3 4
 #
 # First a short probe of the per-step cost with Keras' `fit` loop against
-# `DeviceLoop` (3 pretraining epochs, 1,000 DEC steps each), then the
+# `DeviceLoop` (3 pretraining epochs, 1,000 DEC steps each) and the seconds
+# of an ensemble's steps stacked with vmap (OUT/ensemble_vmap/), then the
 # reference recipe (300 pretraining epochs, DEC to tol, at most 20,000 steps)
 # for each seed into OUT/fashion_mnist/ (seed_<n>.json, summary.json/.md).
 # k-means on the raw pixels is left out there (minutes on the CPU, and not
@@ -37,6 +38,8 @@ for loop in no-device-loop device-loop; do
     --pretrain-epochs 3 --max-iter 1000 --out "/tmp/probe-$loop" ${EXTRA_FLAGS:-} \
     | grep -E "^(seed|float32|- pretraining|- pipeline)"
 done
+echo "== an ensemble's pretraining steps stacked with vmap, 1-10 seeds (seconds)"
+"$python" -m benchmarks.ensemble_vmap --out "$out/ensemble_vmap"
 echo "== reference recipe, seeds $seeds"
 # shellcheck disable=SC2086
 "$python" -m benchmarks.fashion_mnist --data-dir "$data" --seeds $seeds --no-baseline \
