@@ -17,6 +17,11 @@ Per seed, one autoencoder is pretrained (the data set's recipe, as
   fine-tuning of encoder + head + centres; (c) `head_gmm_dec`: the same
   from the GMM's means.
 
+`--methods` picks which of them run (`ae_kmeans` always does);
+`--head-steps` sets the head's schedule; `--cache DIR` keeps each seed's
+pretrained autoencoder, so another head schedule on the same seeds skips
+pretraining.
+
 Writes `<out>/seed_<n>.json` (ACC/NMI/ARI and seconds of each),
 `<out>/seed_<n>_labels.npz` (each method's cluster ids) and
 `<out>/summary.json` / `summary.md` (mean ± std over seeds).
@@ -97,8 +102,9 @@ def run_seed(dataset, seed, recipe, args) -> dict:
     z = np.asarray(encoder.predict(x, batch_size=4096, verbose=0))
     score("ae_kmeans", timed("ae_kmeans", lambda: KMeans(k, n_init=recipe.n_init,
                                                          random_state=seed).fit_predict(z)))
-    timed("dec", lambda: run_stages([InitializeCenters(), Cluster()], run))
-    score("dec", run.models["dec"].predict_clusters(x))
+    if "dec" in args.methods:
+        timed("dec", lambda: run_stages([InitializeCenters(), Cluster()], run))
+        score("dec", run.models["dec"].predict_clusters(x))
 
     def gmm(points):
         return GaussianMixture(k, covariance_type="full", random_state=seed).fit(points)
@@ -117,7 +123,7 @@ def run_seed(dataset, seed, recipe, args) -> dict:
     losses = timed("head", lambda: fit_manifold_head(
         head, z, graph, *umap_ab(0.0), steps=args.head_steps, batch_size=args.head_batch,
         seed=seed))
-    result["head_losses"] = losses
+    result["head_losses"], result["head_steps"] = losses, args.head_steps
     u = np.asarray(head.predict(z, batch_size=4096, verbose=0))
     mixture = timed("head_gmm", lambda: gmm(u))
     score("head_gmm", mixture.predict(u))
