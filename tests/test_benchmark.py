@@ -165,3 +165,29 @@ def test_the_stacked_ensemble_benchmark_refuses_another_backend(tmp_path):
         pytest.skip("this backend is JAX")
     with pytest.raises(SystemExit, match="KERAS_BACKEND=jax"):
         ensemble_vmap.main(["--out", str(tmp_path)])
+
+
+def test_the_manifold_benchmark_reuses_a_cached_autoencoder(tmp_path, monkeypatch, capsys):
+    """benchmarks.manifold --cache: the second run loads the first one's autoencoder
+    (no pretraining, the same AE + k-means partition) and runs only the methods asked for."""
+    from benchmarks import manifold
+    from keras_dec.recipe import RECIPES, Recipe
+
+    monkeypatch.setitem(RECIPES, "digits", Recipe(dims=(16, 4), pretrain_epochs=2, max_iter=6,
+                                                   update_interval=3, n_init=2))
+    common = ["--dataset", "digits", "--seeds", "0", "--head-steps", "3", "--head-batch", "64",
+              "--cache", str(tmp_path / "cache")]
+    assert manifold.main([*common, "--methods", "ae_kmeans", "dec", "head_gmm",
+                          "--out", str(tmp_path / "first")]) == 0
+    assert manifold.main([*common, "--methods", "ae_kmeans", "head_gmm_dec",
+                          "--out", str(tmp_path / "second")]) == 0
+    first = json.loads((tmp_path / "first" / "seed_0.json").read_text())
+    second = json.loads((tmp_path / "second" / "seed_0.json").read_text())
+    assert "pretrain" in first["seconds"] and "pretrain" not in second["seconds"]
+    assert second["ae_kmeans"] == first["ae_kmeans"]
+    assert {"dec", "head_gmm"} <= set(first) and "head_gmm_dec" not in first
+    assert "dec" not in second and "head_gmm_dec" in second
+    assert first["head_steps"] == second["head_steps"] == 3
+    labels = np.load(tmp_path / "second" / "seed_0_labels.npz")
+    assert labels["head_gmm_dec"].shape == (1797,)
+    assert "| head_gmm_dec |" in (tmp_path / "second" / "summary.md").read_text()
