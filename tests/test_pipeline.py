@@ -2,8 +2,12 @@
 
 import re
 
+import keras
+import numpy as np
+
 from keras_dec import Recipe, train_dec
 from keras_dec.datasets import load_digits
+from keras_dec.pipeline import format_summary
 
 
 def test_progress_shows_each_stage_true_epoch_total(capsys):
@@ -13,3 +17,24 @@ def test_progress_shows_each_stage_true_epoch_total(capsys):
     train_dec(x, 3, recipe, seed=0, verbose=1)
     headers = re.findall(r"Epoch (\d+)/(\d+)", capsys.readouterr().out)
     assert headers == [("1", "3"), ("2", "3"), ("3", "3"), ("1", "3"), ("2", "3"), ("3", "3")]
+
+
+class _CollapseCentres(keras.callbacks.Callback):
+    """Moves every centre but the first far from the data when DEC ends: a collapse."""
+
+    def on_train_end(self, logs=None):
+        centres = np.array(self.model.cluster_centers_)
+        centres[1:] += 1e3
+        self.model.set_centers(centres)
+
+
+def test_a_collapsed_clustering_is_reported_and_printed():
+    x = np.random.default_rng(0).random((60, 4)).astype("float32")
+    recipe = Recipe(dims=(8, 2), pretrain_epochs=2, max_iter=6, update_interval=3, n_init=2)
+    _, fine = train_dec(x, 3, recipe, seed=0, verbose=0)
+    assert fine["empty_clusters"] == 0 and "warning" not in format_summary(fine)
+    _, collapsed = train_dec(x, 3, recipe, seed=0, verbose=0,
+                             dec_callbacks=[_CollapseCentres()])
+    assert collapsed["empty_clusters"] == 2
+    assert ("warning: 2 of the 3 clusters are empty (the clusters collapsed)"
+            in format_summary(collapsed))

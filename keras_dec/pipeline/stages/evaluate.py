@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from keras_dec.metrics import evaluate_clustering, label_free_indices
 from keras_dec.models.dec import DEC
 from keras_dec.pipeline.stages.base import Run, Stage
 
 
 class Evaluate(Stage):
-    """Records DEC's iterations and convergence, its ACC/NMI/ARI (with labels) and
-    the label-free indices of every method's clusters.
+    """Records DEC's iterations and convergence, how many clusters it left empty,
+    its ACC/NMI/ARI (with labels) and the label-free indices of every method's clusters.
 
     Without labels, each method's clusters are scored in two spaces: DEC's
     embedding (where DEC's own clusters are favoured) and the input
@@ -25,6 +27,9 @@ class Evaluate(Stage):
         report["target_refreshes"] = int(dec.target_refreshes.numpy())
         report["final_label_change"] = float(dec.label_change.numpy())
         run.labels["dec"] = dec.predict_clusters(data.points, check_input=False)
+        # DEC's self-training can pull every point into a few clusters (seen with the
+        # manifold stage on 2-D blobs); say so rather than ship it silently.
+        report["empty_clusters"] = run.n_clusters - int(np.unique(run.labels["dec"]).size)
         if data.y is not None:
             report["dec"] = evaluate_clustering(data.y, run.labels["dec"])
         spaces = {"embedding": dec.embed(data.points, check_input=False),
