@@ -23,8 +23,8 @@ def format_summary(report: dict) -> str:
              f"{report['n_clusters']} clusters: {how}"]
     if report.get("empty_clusters"):
         lines.append(f"  warning: {report['empty_clusters']} of the {report['n_clusters']} "
-                     "clusters are empty (the clusters collapsed); try another seed, "
-                     "--clustering gmm or --manifold none")
+                     "clusters are empty (the clusters collapsed); try a smaller --lr, "
+                     "another seed, --clustering gmm or --manifold none")
     for key, name in (("kmeans_raw", "k-means (raw)"), ("autoencoder_kmeans", "AE + k-means"),
                       ("dec", "DEC")):
         if key in report:
