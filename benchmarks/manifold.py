@@ -20,7 +20,9 @@ Per seed, one autoencoder is pretrained (the data set's recipe, as
 `--methods` picks which of them run (`ae_kmeans` always does);
 `--head-steps` sets the head's schedule; `--cache DIR` keeps each seed's
 pretrained autoencoder, so another head schedule on the same seeds skips
-pretraining.
+pretraining; `--set FIELD=VALUE ...` changes the recipe's fields (e.g.
+`--set pretrain_optimizer=adam pretrain_learning_rate=0.001`; use another
+`--cache` folder for another pretraining).
 
 Writes `<out>/seed_<n>.json` (ACC/NMI/ARI and seconds of each),
 `<out>/seed_<n>_labels.npz` (each method's cluster ids) and
@@ -30,6 +32,8 @@ Writes `<out>/seed_<n>.json` (ACC/NMI/ARI and seconds of each),
 from __future__ import annotations
 
 import argparse
+import ast
+import dataclasses
 import json
 import os
 import time
@@ -152,6 +156,22 @@ def run_seed(dataset, seed, recipe, args) -> dict:
     return result, labels
 
 
+def recipe_changes(pairs, recipe) -> dict:
+    """`{"field": value}` from `["field=value", ...]`, values parsed as Python literals
+    (strings may go unquoted)."""
+    fields = {f.name for f in dataclasses.fields(recipe)}
+    changes = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or name not in fields:
+            raise SystemExit(f"--set takes FIELD=VALUE with a Recipe field. Received: {pair!r}")
+        try:
+            changes[name] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            changes[name] = text
+    return changes
+
+
 def summarize(results) -> tuple[dict, str]:
     summary = {}
     for method in METHODS:
@@ -191,8 +211,11 @@ def main(argv=None) -> int:
     parser.add_argument("--cache", default=None,
                         help="a folder for each seed's pretrained autoencoder weights: "
                              "saved after pretraining, loaded instead of it when present")
+    parser.add_argument("--set", nargs="+", default=[], metavar="FIELD=VALUE",
+                        help="recipe fields to change, e.g. pretrain_optimizer=adam")
     args = parser.parse_args(argv)
     recipe = RECIPES[args.recipe or args.dataset]
+    recipe = recipe.replace(**recipe_changes(args.set, recipe))
     from keras_dec.utils import atomic
 
     results = []

@@ -176,7 +176,8 @@ def test_the_manifold_benchmark_reuses_a_cached_autoencoder(tmp_path, monkeypatc
     monkeypatch.setitem(RECIPES, "digits", Recipe(dims=(16, 4), pretrain_epochs=2, max_iter=6,
                                                    update_interval=3, n_init=2))
     common = ["--dataset", "digits", "--seeds", "0", "--head-steps", "3", "--head-batch", "64",
-              "--cache", str(tmp_path / "cache")]
+              "--cache", str(tmp_path / "cache"),
+              "--set", "pretrain_optimizer=adam", "pretrain_learning_rate=0.01"]
     assert manifold.main([*common, "--methods", "ae_kmeans", "dec", "head_gmm",
                           "--out", str(tmp_path / "first")]) == 0
     assert manifold.main([*common, "--methods", "ae_kmeans", "head_gmm_dec",
@@ -188,6 +189,23 @@ def test_the_manifold_benchmark_reuses_a_cached_autoencoder(tmp_path, monkeypatc
     assert {"dec", "head_gmm"} <= set(first) and "head_gmm_dec" not in first
     assert "dec" not in second and "head_gmm_dec" in second
     assert first["head_steps"] == second["head_steps"] == 3
+    assert first["recipe"]["pretrain_optimizer"] == "adam"
+    assert first["recipe"]["pretrain_learning_rate"] == 0.01
     labels = np.load(tmp_path / "second" / "seed_0_labels.npz")
     assert labels["head_gmm_dec"].shape == (1797,)
     assert "| head_gmm_dec |" in (tmp_path / "second" / "summary.md").read_text()
+
+
+def test_the_manifold_benchmark_parses_recipe_changes():
+    """--set FIELD=VALUE: Python literals, bare strings, and a clear error for a field the
+    Recipe does not have."""
+    from benchmarks.manifold import recipe_changes
+    from keras_dec.recipe import Recipe
+
+    assert recipe_changes(["pretrain_optimizer=adam", "pretrain_learning_rate=1e-3",
+                           "dims=(8, 2)"], Recipe()) == {
+        "pretrain_optimizer": "adam", "pretrain_learning_rate": 0.001, "dims": (8, 2)}
+    with pytest.raises(SystemExit, match="Received: 'learning_rat=1'"):
+        recipe_changes(["learning_rat=1"], Recipe())
+    with pytest.raises(SystemExit, match="Received: 'adam'"):
+        recipe_changes(["adam"], Recipe())
