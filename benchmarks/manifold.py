@@ -59,7 +59,15 @@ def run_seed(dataset, seed, recipe, args) -> dict:
 
     from keras_dec.backbones.autoencoder import encoder_of
     from keras_dec.backend import enable_determinism
-    from keras_dec.manifold import build_manifold_head, fit_manifold_head, fuzzy_graph, umap_ab
+    from keras_dec.manifold import (
+        build_manifold_head,
+        encoder_gradient_scale,
+        fit_manifold_head,
+        fuzzy_graph,
+        head_gain,
+        stack_manifold_head,
+        umap_ab,
+    )
     from keras_dec.metrics import evaluate_clustering
     from keras_dec.models.dec import DEC
     from keras_dec.pipeline.builders import build_pretraining_autoencoder
@@ -131,8 +139,13 @@ def run_seed(dataset, seed, recipe, args) -> dict:
     u = np.asarray(head.predict(z, batch_size=4096, verbose=0))
     mixture = timed("head_gmm", lambda: gmm(u))
     score("head_gmm", mixture.predict(u))
-    inputs = keras.Input(x.shape[1:])
-    combined = keras.Model(inputs, head(encoder(inputs)), name="manifold_encoder")
+    if recipe.manifold_gradient_scale is None:
+        result["manifold_gain"] = head_gain(head, z, seed=seed)
+        scale = encoder_gradient_scale(result["manifold_gain"])
+    else:
+        scale = recipe.manifold_gradient_scale
+    result["encoder_gradient_scale"] = scale
+    combined = stack_manifold_head(encoder, head, scale)  # as train_dec builds it
     weights = combined.get_weights()
     for name, init in (("head_dec", "kmeans"), ("head_gmm_dec", "gmm")):
         if name not in args.methods:

@@ -103,6 +103,7 @@ class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         manifold_batch_size: int | None = None,
         manifold_negatives: int | None = None,
         manifold_learning_rate: float | None = None,
+        manifold_gradient_scale: float | None = None,
         init: str | None = None,
         scale: str = "none",
         device_loop: bool | None = None,
@@ -140,6 +141,7 @@ class DECClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         self.manifold_batch_size = manifold_batch_size
         self.manifold_negatives = manifold_negatives
         self.manifold_learning_rate = manifold_learning_rate
+        self.manifold_gradient_scale = manifold_gradient_scale
         self.init = init
         self.scale = scale
         self.device_loop = device_loop

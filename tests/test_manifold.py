@@ -9,10 +9,14 @@ from conftest import tensorflow_only
 pytest.importorskip("umap")
 
 from keras_dec import DEC, Recipe, load_model, train_dec  # noqa: E402
+from keras_dec.layers import GradientScale  # noqa: E402
 from keras_dec.manifold import (  # noqa: E402
     build_manifold_head,
+    encoder_gradient_scale,
     fit_manifold_head,
     fuzzy_graph,
+    head_gain,
+    stack_manifold_head,
     umap_ab,
     umap_cross_entropy,
 )
@@ -146,6 +150,71 @@ def test_the_manifold_recipe_is_checked():
         Recipe(manifold="tsne")
     with pytest.raises(ValueError, match=r"`manifold_min_dist` must be in \[0, 1\)"):
         Recipe(manifold_min_dist=1.5)
+    with pytest.raises(ValueError, match="Received: manifold_gradient_scale=0.0"):
+        Recipe(manifold_gradient_scale=0.0)
+    with pytest.raises(TypeError, match="Received: manifold_gradient_scale='auto'"):
+        Recipe(manifold_gradient_scale="auto")
+
+
+def _one_sgd_step(scale):
+    """The first layer's kernel change after one plain SGD step of Dense -> scale -> Dense."""
+    inputs = keras.Input((3,))
+    first = keras.layers.Dense(4, kernel_initializer=keras.initializers.GlorotUniform(0))
+    h = GradientScale(scale)(first(inputs))
+    outputs = keras.layers.Dense(2, kernel_initializer=keras.initializers.GlorotUniform(1))(h)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    before = np.array(first.kernel)
+    x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
+    y = np.random.default_rng(1).normal(size=(8, 2)).astype("float32")
+    model.train_on_batch(x, y)
+    return np.array(first.kernel) - before, model, x
+
+
+def test_gradient_scale_is_the_identity_forward_and_scales_the_step_before_it():
+    unscaled, _, _ = _one_sgd_step(1.0)
+    scaled, model, x = _one_sgd_step(0.25)
+    assert np.abs(unscaled).max() > 1e-3
+    np.testing.assert_allclose(scaled, 0.25 * unscaled, rtol=1e-4, atol=1e-8)
+    layer = model.layers[2]
+    np.testing.assert_array_equal(layer(x, training=True), x)
+    np.testing.assert_array_equal(layer(x), x)
+    assert GradientScale.from_config(layer.get_config()).scale == 0.25
+    with pytest.raises(ValueError, match="Received: scale=-1"):
+        GradientScale(-1)
+
+
+def test_the_heads_gain_is_the_rms_stretch_of_a_linear_head():
+    head = build_manifold_head(5, 3, widths=(), seed=0)
+    w = np.random.default_rng(2).normal(size=(5, 3)).astype("float32")
+    head.set_weights([w, np.ones(3, "float32")])
+    points = np.random.default_rng(3).normal(size=(20000, 5))
+    expected = np.linalg.norm(w) / np.sqrt(5)  # E|W^T u|^2 = |W|_F^2 / d over unit u
+    assert head_gain(head, points, seed=0) == pytest.approx(expected, rel=0.02)
+    assert head_gain(head, points, max_points=300, seed=0) == pytest.approx(expected, rel=0.1)
+    with pytest.raises(ValueError, match="Received: max_points=0"):
+        head_gain(head, points, max_points=0)
+    assert encoder_gradient_scale(4.0) == 1 / 16 and encoder_gradient_scale(0.5) == 1.0
+    with pytest.raises(ValueError, match="Received: gain=nan"):
+        encoder_gradient_scale(float("nan"))
+
+
+def test_the_pipeline_scales_the_encoders_gradient_by_the_heads_gain():
+    x, _ = blobs()
+    dec, report = train_dec(x, 3, RECIPE.replace(max_iter=2), seed=0, verbose=0)
+    z = dec.encoder.get_layer("encoder").predict(x, verbose=0)
+    gain = head_gain(dec.encoder.get_layer("manifold_head"), z, seed=0)
+    assert report["manifold_gain"] == pytest.approx(gain, rel=1e-3)
+    assert report["encoder_gradient_scale"] == pytest.approx(min(1.0, gain ** -2), rel=1e-6)
+    names = [layer.name for layer in dec.encoder.layers]
+    assert ("encoder_gradient_scale" in names) == (report["encoder_gradient_scale"] < 1.0)
+    fixed, report = train_dec(x, 3, RECIPE.replace(max_iter=2, manifold_gradient_scale=0.5),
+                              seed=0, verbose=0)
+    assert report["encoder_gradient_scale"] == 0.5 and "manifold_gain" not in report
+    assert fixed.encoder.get_layer("encoder_gradient_scale").scale == 0.5
+    model = stack_manifold_head(keras.Sequential([keras.Input((6,)), keras.layers.Dense(2)]),
+                                build_manifold_head(2, 3, widths=(4,), seed=0))
+    assert [layer.name for layer in model.layers][-1] == "manifold_head" and len(model.layers) == 3
 
 
 @tensorflow_only
@@ -163,12 +232,15 @@ def test_the_cli_and_the_estimator_take_the_manifold_options():
     from keras_dec.cli import build_parser, recipe_from_args
 
     args = build_parser().parse_args(["train", "--manifold", "umap", "--init", "gmm",
-                                      "--manifold-steps", "7", "--manifold-widths", "32,16"])
+                                      "--manifold-steps", "7", "--manifold-widths", "32,16",
+                                      "--manifold-gradient-scale", "0.1"])
     recipe = recipe_from_args("digits", args)
-    assert (recipe.manifold, recipe.init, recipe.manifold_steps, recipe.manifold_widths) == (
-        "umap", "gmm", 7, (32, 16))
-    estimated = DECClustering(3, manifold="umap", manifold_widths=[8]).recipe(100, 6)
+    assert (recipe.manifold, recipe.init, recipe.manifold_steps, recipe.manifold_widths,
+            recipe.manifold_gradient_scale) == ("umap", "gmm", 7, (32, 16), 0.1)
+    estimated = DECClustering(3, manifold="umap", manifold_widths=[8],
+                              manifold_gradient_scale=0.5).recipe(100, 6)
     assert estimated.manifold == "umap" and estimated.manifold_widths == (8,)
+    assert estimated.manifold_gradient_scale == 0.5
 
 
 def test_option_a_ships_the_mixture_on_the_heads_output():

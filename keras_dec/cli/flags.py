@@ -115,6 +115,9 @@ RECIPE_FLAGS = (
     ("--manifold-negatives", "manifold_negatives", positive_int,
      "negative samples per edge"),
     ("--manifold-lr", "manifold_learning_rate", float, "the manifold head's Adam learning rate"),
+    ("--manifold-gradient-scale", "manifold_gradient_scale", float,
+     "the factor on the encoder's gradient in DEC's steps under the head (default: 1 / the "
+     "head's gain squared, at most 1)"),
     ("--init", "init", INITS,
      "how the centres start: k-means, a full-covariance Gaussian mixture's means, or auto "
      "(the mixture on a manifold, k-means otherwise)"),

@@ -13,6 +13,7 @@ from keras_dec.backbones.conv_autoencoder import build_conv_autoencoder, conv_im
 from keras_dec.backbones.scaling import with_scaling
 from keras_dec.datasets.image_shapes import image_shape_of
 from keras_dec.layers.image_augmentation import ImageAugmentation
+from keras_dec.manifold.head import stack_manifold_head
 from keras_dec.models.dec import DEC
 from keras_dec.models.idec import IDEC
 from keras_dec.pipeline.data import TrainingData
@@ -112,18 +113,20 @@ def build_pretraining_autoencoder(recipe: Recipe, n_features: int, n_samples: in
 def build_clustering_model(recipe: Recipe, autoencoder: keras.Model, n_clusters: int,
                            scaling: keras.layers.Normalization | None = None,
                            augmentation: ImageAugmentation | None = None,
-                           head: keras.Model | None = None) -> DEC:
+                           head: keras.Model | None = None,
+                           encoder_gradient_scale: float = 1.0) -> DEC:
     """DEC (or IDEC, or DEC with a Gaussian mixture's posterior, by `recipe.clustering`)
     on the autoencoder's encoder, uncompiled.
 
     The encoder starts with `scaling`, so the model takes raw features, and
     ends with the manifold `head` when there is one: one network, encoder ->
-    head -> clustering layer, which saves and exports as one model.
+    head -> clustering layer, which saves and exports as one model. Under a
+    head, the encoder's gradient is scaled by `encoder_gradient_scale`
+    (`stack_manifold_head`).
     """
     encoder = encoder_of(autoencoder)
     if head is not None:
-        inputs = keras.Input(encoder.input_shape[1:], name="features")
-        encoder = keras.Model(inputs, head(encoder(inputs)), name="manifold_encoder")
+        encoder = stack_manifold_head(encoder, head, encoder_gradient_scale)
     encoder = with_scaling(encoder, scaling)
     options = {"n_clusters": n_clusters, "alpha": recipe.alpha,
                "update_interval": recipe.update_interval, "tol": recipe.tol,
