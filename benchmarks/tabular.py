@@ -91,8 +91,10 @@ def run(name, seed, clustering="dec", pretrain_min_steps=None, manifold=None) ->
     except (NonFiniteLossError, FloatingPointError) as e:
         return {"data": name, "seed": seed, "diverged": str(e)}
     keep = ("recipe", "label_free", "dec_iterations", "converged", "refreshes", *METHODS)
+    optional = ("manifold_gain", "encoder_gradient_scale", "empty_clusters")
     return {"data": name, "seed": seed, "diverged": None, "shape": list(x.shape),
-            "seconds": time.perf_counter() - start, **{k: report[k] for k in keep}}
+            "seconds": time.perf_counter() - start, **{k: report[k] for k in keep},
+            **{k: report[k] for k in optional if k in report}}
 
 
 def table(runs: list[dict]) -> str:

@@ -115,8 +115,10 @@ def test_gmm_initialisation_takes_the_mixtures_means(blobs):
 
 def test_the_pipeline_ships_one_model_with_the_head_inside(tmp_path):
     x, y = blobs()
-    dec, report = train_dec(x, 3, RECIPE, y=y, seed=0, verbose=0, output=tmp_path)
-    assert any(layer.name == "manifold_head" for layer in dec.encoder._flatten_layers())
+    recipe = RECIPE.replace(manifold_gradient_scale=0.5)  # with the GradientScale layer
+    dec, report = train_dec(x, 3, recipe, y=y, seed=0, verbose=0, output=tmp_path)
+    assert {"manifold_head", "encoder_gradient_scale"} <= {
+        layer.name for layer in dec.encoder._flatten_layers()}
     assert dec.encoder.output_shape == (None, 3)  # one component per cluster
     assert report["manifold_graph_points"] == 150 and len(report["manifold_history"]["loss"]) == 1
     assert "manifold" in report["seconds"] and report["dec"]["acc"] > 0.9
@@ -222,7 +224,8 @@ def test_the_model_with_its_head_exports_with_parity(tmp_path):
     from keras_dec.export import export_for_serving
 
     x, y = blobs()
-    dec, _ = train_dec(x, 3, RECIPE, seed=0, verbose=0)
+    dec, _ = train_dec(x, 3, RECIPE.replace(manifold_gradient_scale=0.5), seed=0, verbose=0)
+    assert dec.encoder.get_layer("encoder_gradient_scale").scale == 0.5
     result = export_for_serving(dec, tmp_path, tflite=("none",), x=x)
     assert result["parity"]["saved_model"]["passed"] and result["parity"]["tflite_none"]["passed"]
 
