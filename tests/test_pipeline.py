@@ -38,3 +38,15 @@ def test_a_collapsed_clustering_is_reported_and_printed():
     assert collapsed["empty_clusters"] == 2
     assert ("warning: 2 of the 3 clusters are empty (the clusters collapsed)"
             in format_summary(collapsed))
+
+
+def test_the_summary_names_the_heads_gain_and_the_encoders_gradient_scale():
+    report = {"n_samples": 10, "n_features": 2, "n_clusters": 2, "dec_iterations": 4,
+              "converged": True, "seconds": {}}
+    assert "manifold head" not in format_summary(report)
+    measured = format_summary({**report, "manifold_gain": 29.17, "encoder_gradient_scale":
+                               0.001175})
+    assert ("  manifold head: stretches the embedding 29.2x; the encoder's gradient in DEC's "
+            "steps is scaled by 0.00118") in measured.splitlines()
+    fixed = format_summary({**report, "encoder_gradient_scale": 0.5})
+    assert "  manifold head: the encoder's gradient in DEC's steps is scaled by 0.5" in fixed

@@ -21,6 +21,11 @@ def format_summary(report: dict) -> str:
                   else "stopped at max_iter"))
     lines = [f"DEC on {report['n_samples']} x {report['n_features']}, "
              f"{report['n_clusters']} clusters: {how}"]
+    if "encoder_gradient_scale" in report:
+        gain = report.get("manifold_gain")
+        stretch = "" if gain is None else f"stretches the embedding {gain:.3g}x; "
+        lines.append(f"  manifold head: {stretch}the encoder's gradient in DEC's steps is "
+                     f"scaled by {report['encoder_gradient_scale']:.3g}")
     if report.get("empty_clusters"):
         lines.append(f"  warning: {report['empty_clusters']} of the {report['n_clusters']} "
                      "clusters are empty (the clusters collapsed); try a smaller --lr, "
