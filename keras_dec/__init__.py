@@ -15,6 +15,7 @@ from keras_dec.callbacks.target_refresh import TargetRefresh  # noqa: E402
 from keras_dec.datasets.shard_stream import ShardStream  # noqa: E402
 from keras_dec.estimator import DECClustering  # noqa: E402
 from keras_dec.layers.clustering_layer import ClusteringLayer  # noqa: E402
+from keras_dec.layers.gradient_scale import GradientScale  # noqa: E402
 from keras_dec.layers.image_augmentation import ImageAugmentation  # noqa: E402
 from keras_dec.layers.mixture_layer import GaussianMixtureLayer  # noqa: E402
 from keras_dec.metrics import (  # noqa: E402
@@ -44,6 +45,7 @@ __all__ = [
     "RECIPES",
     "ClusteringLayer",
     "GaussianMixtureLayer",
+    "GradientScale",
     "ImageAugmentation",
     "Recipe",
     "ShardStream",
