@@ -291,7 +291,9 @@ def recipe_for(n_samples: int, n_features: int) -> Recipe:
 
     The DEC stage keeps the paper's settings, and no manifold stage: on
     six tables it lost to DEC on average (0.822 against 0.842 ACC, seeds
-    0-4, `benchmarks/results/tabular_manifold/`).
+    0-4, `benchmarks/results/tabular_manifold/`) with the encoder at DEC's
+    full rate; scaled (`manifold_gradient_scale`), it still loses on iris
+    and breast cancer (`tabular_manifold_scaled/`, the tables guide).
 
     Args:
         n_samples: int, rows of the training data.
