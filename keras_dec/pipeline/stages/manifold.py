@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from keras_dec.backbones.autoencoder import encoder_of
-from keras_dec.manifold import build_manifold_head, fit_manifold_head, fuzzy_graph, umap_ab
+from keras_dec.manifold import (
+    build_manifold_head,
+    fit_manifold_head,
+    fuzzy_graph,
+    head_gain,
+    umap_ab,
+)
 from keras_dec.pipeline.stages.base import Run, Stage
 
 
@@ -14,7 +20,8 @@ class Manifold(Stage):
 
     The graph is built on the embeddings of `data.points`: every row of an
     array; for a `ShardStream`, its k-means sample (recorded in the report
-    as `manifold_graph_points`). Leaves the head in
+    as `manifold_graph_points`), and so is the head's gain (`head_gain`,
+    unless the recipe fixes the encoder's gradient factor). Leaves the head in
     `run.models["manifold_head"]` (checkpointed); the next stage puts it
     between the encoder and the clustering layer.
     """
@@ -36,4 +43,7 @@ class Manifold(Stage):
         run.report["manifold_graph_points"] = int(len(z))
         run.report["manifold_edges"] = int(len(graph.weight))
         run.report["manifold_history"] = {"loss": losses}
+        if recipe.manifold_gradient_scale is None:
+            # How much the head stretches the embedding: sets the encoder's step in DEC.
+            run.report["manifold_gain"] = head_gain(head, z, seed=run.seed)
         run.checkpoint(self.name, 0, head, "manifold_head")
